@@ -1,0 +1,74 @@
+"""``moonkey-mock``: serve the fake with a production WSGI server (waitress)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .app import create_app, state_of
+from .config import MockConfig
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="moonkey-mock", description="A fake MoonKey auth API.")
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="serve the fake over HTTP (waitress)")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
+    serve.add_argument("--secret-key", dest="secret_key", help="the default app's secret key")
+    serve.add_argument("--public-token", dest="public_token", help="the default app's public token")
+    serve.add_argument("--app-id", dest="app_id", help="the default app's id")
+    serve.add_argument(
+        "--random-seed", dest="random_seed", help="make ids, tokens and codes deterministic"
+    )
+    serve.add_argument("--signing-key", dest="signing_key_file", help="RSA private key (PEM)")
+    serve.add_argument("--strict", action="store_true", default=None, help="validate responses")
+    serve.add_argument("--threads", type=int, help="waitress worker threads (default 8)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``moonkey-mock`` and ``python -m mock_server``."""
+    args = build_parser().parse_args(argv)
+    if args.command in (None, "serve"):
+        return serve(vars(args))
+    return 2
+
+
+def serve(options: dict[str, object]) -> int:
+    """Start waitress in the foreground; print the base URL and the default app's keys."""
+    from waitress.server import create_server
+
+    names = {
+        "host",
+        "port",
+        "secret_key",
+        "public_token",
+        "app_id",
+        "random_seed",
+        "signing_key_file",
+    }
+    overrides = {k: v for k, v in options.items() if k in names | {"strict", "threads"}}
+    try:
+        config = MockConfig.from_env(None, **overrides)
+    except ValueError as error:
+        print(f"moonkey-mock: {error}", file=sys.stderr)
+        return 2
+    app = create_app(config)
+    state_of(app).outbox.listeners.append(lambda m: print(m.describe(), flush=True))
+    server = create_server(app, host=config.host, port=config.port, threads=config.threads)
+    port = server.effective_port  # type: ignore[union-attr]
+    default = state_of(app).default_app()
+    print(f"moonkey-mock listening on http://{config.host}:{port}")
+    print(f"  app_id:       {default.app_id}")
+    print(f"  secret key:   {default.secret_keys[0]}")
+    print(f"  public token: {default.public_token}", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+    return 0

@@ -1,0 +1,86 @@
+"""The fake's settings: a frozen :class:`MockConfig`, the only reader of ``MOONKEY_MOCK_*``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+ENV_PREFIX = "MOONKEY_MOCK_"
+
+# The default app's keys when none are configured: stable, so a README curl works as written.
+DEFAULT_APP_ID = "app_2mockDefaultAppMoonKeyMock0"[:31]
+DEFAULT_SECRET_KEY = "sk_test_" + "moonkeymockDefaultSecretKey0123456789abcdefABCDE"[:48]
+DEFAULT_PUBLIC_TOKEN = "pk_test_" + "moonkeymockDefaultPublicToken0123456789abcdefABC"[:48]
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """Settings of one fake instance.
+
+    Every field can be set by an environment variable named ``MOONKEY_MOCK_<FIELD>`` (upper
+    case) or by keyword; keywords win.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    app_id: str = DEFAULT_APP_ID
+    secret_key: str = DEFAULT_SECRET_KEY
+    public_token: str = DEFAULT_PUBLIC_TOKEN
+    default_redirect_url: str = "http://localhost:3000/authenticate"
+    random_seed: str | None = None
+    signing_key_file: str | None = None
+    strict: bool = False
+    max_body_bytes: int = 1_048_576
+    control: bool | None = None
+    admin_token: str | None = None
+    journal_size: int = 10_000
+    outbox_size: int = 10_000
+    otp_max_attempts: int = 5
+    threads: int = 8
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> MockConfig:
+        """Build from ``MOONKEY_MOCK_*`` variables, then apply ``overrides`` (None skipped)."""
+        source = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = source.get(ENV_PREFIX + spec.name.upper())
+            if raw is not None and raw != "":
+                values[spec.name] = _coerce(spec.type, raw, spec.name)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> MockConfig:
+        """A copy with ``changes``."""
+        return replace(self, **changes)
+
+    @property
+    def control_enabled(self) -> bool:
+        """The control API is on by default only on a loopback bind."""
+        if self.control is not None:
+            return self.control
+        return is_loopback(self.host)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names a loopback interface."""
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+def _coerce(type_name: object, raw: str, name: str) -> Any:
+    text = str(type_name)
+    if "bool" in text:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}: expected a boolean, got {raw!r}")
+    if text.startswith("int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{ENV_PREFIX}{name.upper()}: expected an integer") from None
+    return raw

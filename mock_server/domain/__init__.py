@@ -1,0 +1,1 @@
+"""Rules of the API per spec tag. Never imports Flask."""

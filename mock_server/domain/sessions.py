@@ -1,0 +1,183 @@
+"""Sessions: verify, extend, list, delete, and issuing them for the verify-type endpoints.
+
+Expiry is computed on read: a session with ``expires_at <= now`` is treated as gone (and dropped
+from the store when met). Decisions D2, D5, D10, D11, D13, D14.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from mock_server.errors import InvalidSession, SessionNotFound, SessionUserMismatch, UserNotFound
+from mock_server.models import App, Device, Factor, Session, User
+from mock_server.state import MockState
+from mock_server.tokens import issuer, session_claims, valid_at
+
+MINUTE = 60
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A session together with the credentials handed out for it."""
+
+    session: Session | None
+    token: str
+    jwt: str
+
+
+def _live(state: MockState, session: Session | None) -> Session | None:
+    """``session`` unless it has expired (then it is also dropped)."""
+    if session is None:
+        return None
+    if session.expired(state.now()):
+        state.store.delete_session(session.app_id, session.session_id)
+        return None
+    return session
+
+
+def _by_jwt(state: MockState, app: App, token: str, *, check_time: bool) -> Session | None:
+    claims = state.keys.decode(token)
+    if claims is None or claims.get("iss") != issuer(app):
+        return None
+    if check_time and not valid_at(claims, state.now()):
+        return None
+    session_id = claims.get("jti")
+    if not isinstance(session_id, str):
+        return None
+    return _live(state, state.store.get_session(app.app_id, session_id))
+
+
+def find(state: MockState, app: App, *, token: str | None, jwt: str | None) -> Session:
+    """The live session a token or JWT names, else :class:`InvalidSession` (D10)."""
+    if token is not None:
+        session = _live(state, state.store.session_by_token(app.app_id, token))
+    else:
+        session = _by_jwt(state, app, jwt or "", check_time=True)
+    if session is None:
+        raise InvalidSession()
+    return session
+
+
+def credential(state: MockState, app: App, body: dict[str, Any]) -> Session | None:
+    """The session a verify-type request names with session_token/session_jwt, if any."""
+    token, jwt = body.get("session_token"), body.get("session_jwt")
+    if token is None and jwt is None:
+        return None
+    return find(state, app, token=token, jwt=jwt if token is None else None)
+
+
+def sign(state: MockState, app: App, session: Session) -> str:
+    """A fresh session JWT valid now (exp capped at the session's expiry)."""
+    return state.keys.sign(session_claims(app, session, state.now_ts()))
+
+
+def owner(state: MockState, app: App, session: Session) -> User:
+    """The user of a session (a session whose user is gone is invalid)."""
+    user = state.store.get_user(app.app_id, session.user_id)
+    if user is None:
+        raise InvalidSession()
+    return user
+
+
+def verify(
+    state: MockState, app: App, *, token: str | None, jwt: str | None, minutes: int | None
+) -> tuple[Issued, User]:
+    """VerifySession: refresh ``last_active_at``; with ``minutes``, expire at now + minutes."""
+    now = state.now_ts()
+    with state.store.atomic():
+        session = find(state, app, token=token, jwt=jwt)
+        expires_at = now + minutes * MINUTE if minutes is not None else session.expires_at
+        session = replace(session, last_active_at=now, updated_at=now, expires_at=expires_at)
+        state.store.put_session(session)
+        user = owner(state, app, session)
+    return Issued(session, session.token, sign(state, app, session)), user
+
+
+def active_for_user(state: MockState, app: App, user_id: str) -> list[Session]:
+    """ListSessions: the user's live sessions, newest first (D14)."""
+    if state.store.get_user(app.app_id, user_id) is None:
+        raise UserNotFound(f"No user with id '{user_id}' in this app")
+    now = state.now()
+    sessions = [s for s in state.store.user_sessions(app.app_id, user_id) if not s.expired(now)]
+    return sorted(reversed(sessions), key=lambda s: s.created_at, reverse=True)
+
+
+def delete(
+    state: MockState, app: App, *, token: str | None, jwt: str | None, session_id: str | None
+) -> Session:
+    """DeleteSession by exactly one identifier (D13); 404 when unknown, expired or gone.
+
+    A JWT past its ``exp`` still names its session here, so a client can log out with it.
+    """
+    with state.store.atomic():
+        if token is not None:
+            session = _live(state, state.store.session_by_token(app.app_id, token))
+        elif jwt is not None:
+            session = _by_jwt(state, app, jwt, check_time=False)
+        else:
+            session = _live(state, state.store.get_session(app.app_id, session_id or ""))
+        deleted = state.store.delete_session(app.app_id, session.session_id) if session else None
+    if deleted is None:
+        raise SessionNotFound("Session not found, already deleted or expired")
+    return deleted
+
+
+def authenticate(
+    state: MockState,
+    app: App,
+    user: User,
+    factor: Factor,
+    *,
+    minutes: int | None,
+    existing: Session | None,
+    device: Device,
+) -> Issued:
+    """Create or extend the session of a successful auth verify (reference §4, D2).
+
+    With ``existing``, the factor is added (a new factor rotates ``session_token``, as the
+    reference says of added factors) and ``minutes`` moves the expiry to now + minutes.
+    Without, a new session of ``minutes`` or the app's default is created; an app whose
+    default is None creates none.
+    """
+    now = state.now_ts()
+    with state.store.atomic():
+        if existing is not None:
+            if existing.user_id != user.user_id:
+                raise SessionUserMismatch()
+            session = _extend(state, existing, factor, minutes, now)
+        else:
+            length = minutes if minutes is not None else app.default_session_minutes
+            if length is None:
+                return Issued(None, "", "")
+            session = Session(
+                session_id=state.ids.new("sess_"),
+                app_id=app.app_id,
+                user_id=user.user_id,
+                token=state.ids.session_token(),
+                started_at=now,
+                expires_at=now + length * MINUTE,
+                last_active_at=now,
+                updated_at=now,
+                created_at=now,
+                factors=(factor,),
+                ip=device.ip,
+                user_agent=device.user_agent,
+            )
+        state.store.put_session(session)
+    return Issued(session, session.token, sign(state, app, session))
+
+
+def _extend(
+    state: MockState, session: Session, factor: Factor, minutes: int | None, now: int
+) -> Session:
+    known = any(f.same_method(factor) for f in session.factors)
+    factors = tuple(factor if f.same_method(factor) else f for f in session.factors)
+    return replace(
+        session,
+        factors=factors if known else (*session.factors, factor),
+        token=session.token if known else state.ids.session_token(),
+        expires_at=now + minutes * MINUTE if minutes is not None else session.expires_at,
+        last_active_at=now,
+        updated_at=now,
+    )

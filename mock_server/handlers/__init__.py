@@ -1,0 +1,1 @@
+"""One function per operationId, grouped by spec tag: parse -> domain -> reply."""

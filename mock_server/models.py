@@ -1,0 +1,338 @@
+"""Immutable records of the fake's state and their JSON forms.
+
+Records are frozen: code builds a changed copy with :func:`dataclasses.replace` and puts it
+back into the store. Timestamps are whole unix seconds, as the API shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Json = dict[str, Any]
+
+DEFAULT_SESSION_MINUTES = 10_080
+DEFAULT_JWT_TTL_SECONDS = 300
+DEFAULT_OTP_LENGTH = 6
+DEFAULT_OTP_EXPIRY_MINUTES = 1
+DEFAULT_OTP_MAX_ATTEMPTS = 5
+DEFAULT_MAGIC_LINK_MINUTES = 60
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """A tenant: its keys and its settings (decisions D2, D11, D17, D18).
+
+    ``default_session_minutes`` None is the API reference's behaviour: an auth verify without
+    ``session_expires_in`` creates no session.
+    """
+
+    app_id: str
+    secret_keys: tuple[str, ...]
+    public_token: str
+    name: str = "Default app"
+    default_session_minutes: int | None = DEFAULT_SESSION_MINUTES
+    jwt_ttl_seconds: int = DEFAULT_JWT_TTL_SECONDS
+    otp_length: int = DEFAULT_OTP_LENGTH
+    otp_expiry_minutes: int = DEFAULT_OTP_EXPIRY_MINUTES
+    otp_max_attempts: int = DEFAULT_OTP_MAX_ATTEMPTS
+    magic_link_minutes: int = DEFAULT_MAGIC_LINK_MINUTES
+    default_redirect_url: str | None = None
+    created_at: int = 0
+
+    def to_json(self) -> Json:
+        """The control API's view of the app (keys included: it is a test fake)."""
+        return {
+            "app_id": self.app_id,
+            "name": self.name,
+            "secret_keys": list(self.secret_keys),
+            "secret_key": self.secret_keys[0] if self.secret_keys else "",
+            "public_token": self.public_token,
+            "default_session_minutes": self.default_session_minutes,
+            "jwt_ttl_seconds": self.jwt_ttl_seconds,
+            "otp_length": self.otp_length,
+            "otp_expiry_minutes": self.otp_expiry_minutes,
+            "otp_max_attempts": self.otp_max_attempts,
+            "magic_link_minutes": self.magic_link_minutes,
+            "default_redirect_url": self.default_redirect_url,
+            "created_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Email:
+    """An email address of a user."""
+
+    id: str
+    email: str
+    verified: bool
+    created_at: int
+    updated_at: int
+
+    def to_json(self) -> Json:
+        """Reference §10.4 ``emails[]`` item."""
+        return {
+            "id": self.id,
+            "email": self.email,
+            "verified": self.verified,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    """A phone number (E.164) of a user."""
+
+    id: str
+    phone_number: str
+    verified: bool
+    created_at: int
+    updated_at: int
+
+    def to_json(self) -> Json:
+        """Reference §10.4 ``phone_numbers[]`` item."""
+        return {
+            "id": self.id,
+            "phone_number": self.phone_number,
+            "verified": self.verified,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IdpLink:
+    """An identity-provider account linked to a user (OAuth)."""
+
+    id: str
+    provider: str
+    provider_subject: str
+    created_at: int
+    updated_at: int
+
+    def to_json(self) -> Json:
+        """Reference §10.4 ``idp_providers[]`` item."""
+        return {
+            "id": self.id,
+            "provider": self.provider,
+            "provider_subject": self.provider_subject,
+            "idp_type": "oauth",
+            "method_id": self.id,
+            "method_type": "oauth",
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Wallet:
+    """The default wallet created when a user is created with ``wallet_type``."""
+
+    id: str
+    public_address: str
+    wallet_type: str
+    created_at: int
+
+    def to_json(self, app_id: str, user_id: str) -> Json:
+        """Reference §10.4 ``wallets[]`` item."""
+        return {
+            "id": self.id,
+            "app_id": app_id,
+            "user_id": user_id,
+            "public_address": self.public_address,
+            "wallet_type": self.wallet_type,
+            "verified": False,
+            "is_default": True,
+            "is_read_only": False,
+            "is_imported": False,
+            "created_at": self.created_at,
+            "updated_at": self.created_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user of one app."""
+
+    user_id: str
+    app_id: str
+    status: str
+    created_at: int
+    updated_at: int
+    first_name: str = ""
+    middle_name: str = ""
+    last_name: str = ""
+    emails: tuple[Email, ...] = ()
+    phone_numbers: tuple[PhoneNumber, ...] = ()
+    idp_providers: tuple[IdpLink, ...] = ()
+    wallets: tuple[Wallet, ...] = ()
+    metadata: tuple[tuple[str, Any], ...] = ()
+
+    @property
+    def primary_email(self) -> Email | None:
+        """The first email, if any."""
+        return self.emails[0] if self.emails else None
+
+    @property
+    def primary_phone(self) -> PhoneNumber | None:
+        """The first phone number, if any."""
+        return self.phone_numbers[0] if self.phone_numbers else None
+
+    def to_json(self) -> Json:
+        """The reference's User plus the seed's ``id`` and ``email`` (D6)."""
+        email, phone = self.primary_email, self.primary_phone
+        return {
+            "user_id": self.user_id,
+            "id": self.user_id,
+            "email": email.email if email else "",
+            "email_id": email.id if email else "",
+            "phone_number": phone.phone_number if phone else "",
+            "phone_number_id": phone.id if phone else "",
+            "app_id": self.app_id,
+            "first_name": self.first_name,
+            "middle_name": self.middle_name,
+            "last_name": self.last_name,
+            "status": self.status,
+            "active": self.status == "active",
+            "emails": [e.to_json() for e in self.emails],
+            "phone_numbers": [p.to_json() for p in self.phone_numbers],
+            "idp_providers": [i.to_json() for i in self.idp_providers],
+            "wallets": [w.to_json(self.app_id, self.user_id) for w in self.wallets],
+            "totps": [],
+            "webauthn_credentials": [],
+            "metadata": dict(self.metadata),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """How a session was authenticated (reference §10.2, §10.3)."""
+
+    delivery_channel: str
+    type: str
+    method_id: str
+    method_type: str
+    last_verified_at: int
+    details: tuple[tuple[str, str], ...] = ()
+
+    def same_method(self, other: Factor) -> bool:
+        """Whether ``other`` proves the same method (then it refreshes, not adds)."""
+        return (self.delivery_channel, self.type, self.method_id) == (
+            other.delivery_channel,
+            other.type,
+            other.method_id,
+        )
+
+    def to_json(self) -> Json:
+        """Factor with its nested Method."""
+        method: Json = {
+            "id": self.method_id,
+            "method_id": self.method_id,
+            "method_type": self.method_type,
+            "last_verified_at": self.last_verified_at,
+        }
+        method.update(self.details)
+        return {"delivery_channel": self.delivery_channel, "type": self.type, "method": method}
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A session. Expired when ``expires_at <= now``; deleted sessions leave the store."""
+
+    session_id: str
+    app_id: str
+    user_id: str
+    token: str
+    started_at: int
+    expires_at: int
+    last_active_at: int
+    updated_at: int
+    created_at: int
+    factors: tuple[Factor, ...]
+    ip: str = ""
+    user_agent: str = ""
+
+    def expired(self, now: float) -> bool:
+        """Whether the session is over at unix time ``now``."""
+        return self.expires_at <= now
+
+    def to_json(self, *, include_token: bool = True) -> Json:
+        """Reference Session plus the seed's ``device_info`` (D8)."""
+        body: Json = {"id": self.session_id, "user_id": self.user_id}
+        if include_token:
+            body["session_token"] = self.token
+        body.update(
+            {
+                "started_at": self.started_at,
+                "expires_at": self.expires_at,
+                "last_active_at": self.last_active_at,
+                "factors": [f.to_json() for f in self.factors],
+                "device_fingerprint": {"user_agent": self.user_agent, "ip": self.ip},
+                "device_info": {"user_agent": self.user_agent, "ip_address": self.ip},
+                "updated_at": self.updated_at,
+                "created_at": self.created_at,
+            }
+        )
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class OtpChallenge:
+    """The pending passcode of one email or phone method (one at a time; a new send replaces)."""
+
+    app_id: str
+    method_id: str
+    user_id: str
+    code: str
+    created_at: int
+    expires_at: int
+    attempts: int = 0
+    locked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """The ``device_fingerprint`` a request carried (empty strings when absent, D8)."""
+
+    ip: str = ""
+    user_agent: str = ""
+
+    @classmethod
+    def from_body(cls, body: Json) -> Device:
+        """Read ``device_fingerprint`` from a validated request body."""
+        raw = body.get("device_fingerprint") or {}
+        return cls(ip=str(raw.get("ip", "")), user_agent=str(raw.get("user_agent", "")))
+
+
+@dataclass(frozen=True, slots=True)
+class MagicToken:
+    """A magic-link token (login, invite or embeddable)."""
+
+    token: str
+    app_id: str
+    user_id: str
+    email_id: str
+    kind: str
+    created_at: int
+    expires_at: int
+    request_origin_token: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthToken:
+    """An internal OAuth token handed to the app's redirect URL after consent."""
+
+    token: str
+    app_id: str
+    user_id: str
+    provider: str
+    provider_subject: str
+    idp_link_id: str
+    created_at: int
+    expires_at: int
+    access_token: str = ""
+    refresh_token: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,116 @@
+"""What the fake "sent": passcodes, magic links and invites, newest first, bounded."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message the fake would have delivered."""
+
+    message_id: str
+    app_id: str
+    kind: str
+    channel: str
+    to: str
+    user_id: str
+    method_id: str
+    sent_at: int
+    expires_at: int
+    code: str = ""
+    token: str = ""
+    link: str = ""
+
+    def describe(self) -> str:
+        """One line for a console: what was sent to whom."""
+        what = f"code {self.code}" if self.code else f"link {self.link or self.token}"
+        return f"[outbox] {self.kind} by {self.channel} to {self.to}: {what}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The control API's view of the message."""
+        return {
+            "id": self.message_id,
+            "app_id": self.app_id,
+            "kind": self.kind,
+            "channel": self.channel,
+            "to": self.to,
+            "user_id": self.user_id,
+            "method_id": self.method_id,
+            "code": self.code,
+            "token": self.token,
+            "link": self.link,
+            "sent_at": self.sent_at,
+            "expires_at": self.expires_at,
+        }
+
+
+class Outbox:
+    """A bounded, thread-safe list of sent messages with a blocking wait.
+
+    Args:
+        size: how many messages are kept (oldest dropped first).
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._messages: deque[Message] = deque(maxlen=size)
+        self._changed = threading.Condition()
+        self.listeners: list[Callable[[Message], None]] = []
+
+    def add(self, message: Message) -> None:
+        """Record a message and wake waiters."""
+        with self._changed:
+            self._messages.append(message)
+            self._changed.notify_all()
+        for listener in self.listeners:
+            listener(message)
+
+    def messages(
+        self, app_id: str | None = None, to: str | None = None, kind: str | None = None
+    ) -> list[Message]:
+        """Messages matching the filters, newest first (``to`` is case-insensitive)."""
+        wanted = to.strip().lower() if to else None
+        with self._changed:
+            found = [
+                m
+                for m in reversed(self._messages)
+                if (app_id is None or m.app_id == app_id)
+                and (wanted is None or m.to.lower() == wanted)
+                and (kind is None or m.kind == kind)
+            ]
+        return found
+
+    def latest(self, app_id: str | None = None, to: str | None = None) -> Message | None:
+        """The newest matching message, or None."""
+        found = self.messages(app_id, to)
+        return found[0] if found else None
+
+    def wait(
+        self,
+        app_id: str | None,
+        to: str | None,
+        *,
+        timeout: float,
+        newer_than: int = 0,
+        kind: str | None = None,
+    ) -> list[Message]:
+        """Block up to ``timeout`` real seconds until more than ``newer_than`` messages match."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: len(self.messages(app_id, to, kind)) > newer_than, timeout=timeout
+            )
+        return self.messages(app_id, to, kind)
+
+    def clear(self, app_id: str | None = None) -> None:
+        """Forget all messages, or one app's."""
+        with self._changed:
+            if app_id is None:
+                self._messages.clear()
+            else:
+                kept = [m for m in self._messages if m.app_id != app_id]
+                self._messages.clear()
+                self._messages.extend(kept)

@@ -1,0 +1,60 @@
+"""The per-app-instance state object handed to every layer (no module globals)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from .clock import ControllableClock, unix
+from .config import MockConfig
+from .ids import Ids
+from .journal import Journal
+from .models import App
+from .outbox import Outbox
+from .spec import Spec
+from .store import Store
+from .tokens import KeySet
+from .validation import Validators
+
+
+@dataclass
+class MockState:
+    """Everything one fake instance owns."""
+
+    config: MockConfig
+    clock: ControllableClock
+    store: Store
+    ids: Ids
+    keys: KeySet
+    outbox: Outbox
+    journal: Journal
+    spec: Spec
+    validators: Validators
+    crashes: list[BaseException] = field(default_factory=list)
+    crash_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def now(self) -> float:
+        """The fake's time as unix seconds (float, for expiry comparisons)."""
+        return self.clock.now().timestamp()
+
+    def now_ts(self) -> int:
+        """The fake's time as whole unix seconds (the API's timestamps)."""
+        return unix(self.clock.now())
+
+    def default_app(self) -> App:
+        """The app configured at start-up."""
+        app = self.store.get_app(self.config.app_id)
+        if app is None:
+            raise LookupError("the default app was deleted")
+        return app
+
+    def record_crash(self, error: BaseException) -> None:
+        """Remember an unexpected exception so a test fixture can re-raise it."""
+        with self.crash_lock:
+            self.crashes.append(error)
+
+    def take_crashes(self) -> list[BaseException]:
+        """Return and forget the recorded crashes."""
+        with self.crash_lock:
+            crashes, self.crashes = self.crashes, []
+            return crashes

@@ -1,0 +1,345 @@
+"""State behind a :class:`Store` protocol, and the locked in-memory implementation.
+
+Every lookup is scoped by ``app_id``, so apps never see each other's records. Verify and delete
+are dictionary look-ups (O(1)); listing a user's sessions touches that user's sessions only.
+Compound read-modify-write steps run inside :meth:`Store.atomic`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .models import App, MagicToken, OAuthToken, OtpChallenge, Session, User
+
+
+class Store(Protocol):
+    """What domain code may ask of the state."""
+
+    def atomic(self) -> AbstractContextManager[object]:
+        """A re-entrant lock held across a compound operation."""
+        ...
+
+    # apps
+    def put_app(self, app: App) -> None: ...
+    def get_app(self, app_id: str) -> App | None: ...
+    def app_by_secret_key(self, key: str) -> App | None: ...
+    def app_by_public_token(self, token: str) -> App | None: ...
+    def delete_app(self, app_id: str) -> App | None: ...
+    def apps(self) -> list[App]: ...
+
+    # users
+    def put_user(self, user: User) -> None: ...
+    def get_user(self, app_id: str, user_id: str) -> User | None: ...
+    def user_by_email(self, app_id: str, email: str) -> User | None: ...
+    def user_by_phone(self, app_id: str, phone: str) -> User | None: ...
+    def user_by_method(self, app_id: str, method_id: str) -> User | None: ...
+    def delete_user(self, app_id: str, user_id: str) -> User | None: ...
+    def users(self, app_id: str) -> list[User]: ...
+
+    # sessions
+    def put_session(self, session: Session) -> None: ...
+    def get_session(self, app_id: str, session_id: str) -> Session | None: ...
+    def session_by_token(self, app_id: str, token: str) -> Session | None: ...
+    def delete_session(self, app_id: str, session_id: str) -> Session | None: ...
+    def user_sessions(self, app_id: str, user_id: str) -> list[Session]: ...
+    def session_count(self, app_id: str | None = None) -> int: ...
+
+    # one-time credentials
+    def put_otp(self, otp: OtpChallenge) -> None: ...
+    def get_otp(self, app_id: str, method_id: str) -> OtpChallenge | None: ...
+    def delete_otp(self, app_id: str, method_id: str) -> None: ...
+    def put_magic_token(self, magic: MagicToken) -> None: ...
+    def take_magic_token(self, app_id: str, token: str) -> MagicToken | None: ...
+    def magic_by_origin(self, app_id: str, origin_token: str) -> MagicToken | None: ...
+    def put_oauth_token(self, oauth: OAuthToken) -> None: ...
+    def take_oauth_token(self, app_id: str, token: str) -> OAuthToken | None: ...
+
+    # whole state
+    def reset(self, app_id: str | None = None) -> None: ...
+
+
+def _norm_email(email: str) -> str:
+    return email.strip().lower()
+
+
+@dataclass
+class _AppData:
+    """Everything one app owns, with its indexes."""
+
+    users: dict[str, User] = field(default_factory=dict)
+    by_email: dict[str, str] = field(default_factory=dict)
+    by_phone: dict[str, str] = field(default_factory=dict)
+    by_method: dict[str, str] = field(default_factory=dict)
+    sessions: dict[str, Session] = field(default_factory=dict)
+    by_token: dict[str, str] = field(default_factory=dict)
+    user_sessions: dict[str, dict[str, None]] = field(default_factory=dict)
+    otps: dict[str, OtpChallenge] = field(default_factory=dict)
+    magic: dict[str, MagicToken] = field(default_factory=dict)
+    magic_origin: dict[str, str] = field(default_factory=dict)
+    oauth: dict[str, OAuthToken] = field(default_factory=dict)
+
+
+class InMemoryStore:
+    """Dictionaries behind one re-entrant lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._apps: dict[str, App] = {}
+        self._by_secret: dict[str, str] = {}
+        self._by_public: dict[str, str] = {}
+        self._data: dict[str, _AppData] = {}
+
+    def atomic(self) -> AbstractContextManager[object]:
+        """The store's re-entrant lock."""
+        return self._lock
+
+    def _app_data(self, app_id: str) -> _AppData:
+        data = self._data.get(app_id)
+        if data is None:
+            data = self._data[app_id] = _AppData()
+        return data
+
+    # --- apps ------------------------------------------------------------------------
+    def put_app(self, app: App) -> None:
+        """Insert or replace an app and re-index its keys."""
+        with self._lock:
+            old = self._apps.get(app.app_id)
+            if old is not None:
+                self._unindex_app(old)
+            self._apps[app.app_id] = app
+            for key in app.secret_keys:
+                self._by_secret[key] = app.app_id
+            self._by_public[app.public_token] = app.app_id
+            self._app_data(app.app_id)
+
+    def _unindex_app(self, app: App) -> None:
+        for key in app.secret_keys:
+            self._by_secret.pop(key, None)
+        self._by_public.pop(app.public_token, None)
+
+    def get_app(self, app_id: str) -> App | None:
+        """The app, or None."""
+        return self._apps.get(app_id)
+
+    def app_by_secret_key(self, key: str) -> App | None:
+        """The app owning secret ``key``."""
+        app_id = self._by_secret.get(key)
+        return self._apps.get(app_id) if app_id else None
+
+    def app_by_public_token(self, token: str) -> App | None:
+        """The app owning public ``token``."""
+        app_id = self._by_public.get(token)
+        return self._apps.get(app_id) if app_id else None
+
+    def delete_app(self, app_id: str) -> App | None:
+        """Remove an app and everything it owns."""
+        with self._lock:
+            app = self._apps.pop(app_id, None)
+            if app is not None:
+                self._unindex_app(app)
+            self._data.pop(app_id, None)
+            return app
+
+    def apps(self) -> list[App]:
+        """All apps, oldest first."""
+        with self._lock:
+            return list(self._apps.values())
+
+    # --- users -----------------------------------------------------------------------
+    def put_user(self, user: User) -> None:
+        """Insert or replace a user and re-index its emails and phone numbers."""
+        with self._lock:
+            data = self._app_data(user.app_id)
+            old = data.users.get(user.user_id)
+            if old is not None:
+                self._unindex_user(data, old)
+            data.users[user.user_id] = user
+            for email in user.emails:
+                data.by_email[_norm_email(email.email)] = user.user_id
+                data.by_method[email.id] = user.user_id
+            for phone in user.phone_numbers:
+                data.by_phone[phone.phone_number] = user.user_id
+                data.by_method[phone.id] = user.user_id
+
+    @staticmethod
+    def _unindex_user(data: _AppData, user: User) -> None:
+        for email in user.emails:
+            data.by_email.pop(_norm_email(email.email), None)
+            data.by_method.pop(email.id, None)
+            data.otps.pop(email.id, None)
+        for phone in user.phone_numbers:
+            data.by_phone.pop(phone.phone_number, None)
+            data.by_method.pop(phone.id, None)
+            data.otps.pop(phone.id, None)
+
+    def get_user(self, app_id: str, user_id: str) -> User | None:
+        """The user, or None."""
+        data = self._data.get(app_id)
+        return data.users.get(user_id) if data else None
+
+    def _user_via(self, app_id: str, index: str, key: str) -> User | None:
+        data = self._data.get(app_id)
+        if data is None:
+            return None
+        user_id = getattr(data, index).get(key)
+        return data.users.get(user_id) if user_id else None
+
+    def user_by_email(self, app_id: str, email: str) -> User | None:
+        """The user with this email (case-insensitive)."""
+        return self._user_via(app_id, "by_email", _norm_email(email))
+
+    def user_by_phone(self, app_id: str, phone: str) -> User | None:
+        """The user with this E.164 phone number."""
+        return self._user_via(app_id, "by_phone", phone)
+
+    def user_by_method(self, app_id: str, method_id: str) -> User | None:
+        """The user owning an ``email_…`` or ``pn_…`` id."""
+        return self._user_via(app_id, "by_method", method_id)
+
+    def delete_user(self, app_id: str, user_id: str) -> User | None:
+        """Remove a user with its sessions and pending passcodes."""
+        with self._lock:
+            data = self._data.get(app_id)
+            if data is None or user_id not in data.users:
+                return None
+            user = data.users.pop(user_id)
+            self._unindex_user(data, user)
+            for session_id in list(data.user_sessions.pop(user_id, {})):
+                session = data.sessions.pop(session_id, None)
+                if session is not None:
+                    data.by_token.pop(session.token, None)
+            return user
+
+    def users(self, app_id: str) -> list[User]:
+        """The app's users, oldest first."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return list(data.users.values()) if data else []
+
+    # --- sessions --------------------------------------------------------------------
+    def put_session(self, session: Session) -> None:
+        """Insert or replace a session (a new token replaces the old one's index entry)."""
+        with self._lock:
+            data = self._app_data(session.app_id)
+            old = data.sessions.get(session.session_id)
+            if old is not None and old.token != session.token:
+                data.by_token.pop(old.token, None)
+            data.sessions[session.session_id] = session
+            data.by_token[session.token] = session.session_id
+            data.user_sessions.setdefault(session.user_id, {})[session.session_id] = None
+
+    def get_session(self, app_id: str, session_id: str) -> Session | None:
+        """The session by id, or None."""
+        data = self._data.get(app_id)
+        return data.sessions.get(session_id) if data else None
+
+    def session_by_token(self, app_id: str, token: str) -> Session | None:
+        """The session by opaque token, or None."""
+        data = self._data.get(app_id)
+        if data is None:
+            return None
+        session_id = data.by_token.get(token)
+        return data.sessions.get(session_id) if session_id else None
+
+    def delete_session(self, app_id: str, session_id: str) -> Session | None:
+        """Remove a session; returns it, or None when it was not there (so never twice)."""
+        with self._lock:
+            data = self._data.get(app_id)
+            if data is None:
+                return None
+            session = data.sessions.pop(session_id, None)
+            if session is None:
+                return None
+            data.by_token.pop(session.token, None)
+            owned = data.user_sessions.get(session.user_id)
+            if owned is not None:
+                owned.pop(session_id, None)
+                if not owned:
+                    del data.user_sessions[session.user_id]
+            return session
+
+    def user_sessions(self, app_id: str, user_id: str) -> list[Session]:
+        """The user's stored sessions (expired ones included), oldest first."""
+        with self._lock:
+            data = self._data.get(app_id)
+            if data is None:
+                return []
+            ids = data.user_sessions.get(user_id, {})
+            return [data.sessions[i] for i in ids if i in data.sessions]
+
+    def session_count(self, app_id: str | None = None) -> int:
+        """How many sessions are stored (one app, or all)."""
+        with self._lock:
+            if app_id is not None:
+                data = self._data.get(app_id)
+                return len(data.sessions) if data else 0
+            return sum(len(d.sessions) for d in self._data.values())
+
+    # --- one-time credentials --------------------------------------------------------
+    def put_otp(self, otp: OtpChallenge) -> None:
+        """Store the pending passcode of a method (replacing any earlier one)."""
+        with self._lock:
+            self._app_data(otp.app_id).otps[otp.method_id] = otp
+
+    def get_otp(self, app_id: str, method_id: str) -> OtpChallenge | None:
+        """The pending passcode of a method, or None."""
+        data = self._data.get(app_id)
+        return data.otps.get(method_id) if data else None
+
+    def delete_otp(self, app_id: str, method_id: str) -> None:
+        """Forget the pending passcode of a method."""
+        with self._lock:
+            data = self._data.get(app_id)
+            if data is not None:
+                data.otps.pop(method_id, None)
+
+    def put_magic_token(self, magic: MagicToken) -> None:
+        """Store a magic-link token."""
+        with self._lock:
+            data = self._app_data(magic.app_id)
+            data.magic[magic.token] = magic
+            if magic.request_origin_token:
+                data.magic_origin[magic.request_origin_token] = magic.token
+
+    def take_magic_token(self, app_id: str, token: str) -> MagicToken | None:
+        """Remove and return a magic-link token (single use)."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return data.magic.pop(token, None) if data else None
+
+    def magic_by_origin(self, app_id: str, origin_token: str) -> MagicToken | None:
+        """The magic token started with ``request_origin_token`` (still unused), or None."""
+        data = self._data.get(app_id)
+        if data is None:
+            return None
+        token = data.magic_origin.get(origin_token)
+        return data.magic.get(token) if token else None
+
+    def put_oauth_token(self, oauth: OAuthToken) -> None:
+        """Store an internal OAuth token."""
+        with self._lock:
+            self._app_data(oauth.app_id).oauth[oauth.token] = oauth
+
+    def take_oauth_token(self, app_id: str, token: str) -> OAuthToken | None:
+        """Remove and return an OAuth token (single use)."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return data.oauth.pop(token, None) if data else None
+
+    # --- whole state -----------------------------------------------------------------
+    def reset(self, app_id: str | None = None) -> None:
+        """Drop every app's records (apps stay), or one app's."""
+        with self._lock:
+            if app_id is None:
+                for key in list(self._data):
+                    self._data[key] = _AppData()
+            elif app_id in self._data:
+                self._data[app_id] = _AppData()
+
+    def iter_app_ids(self) -> Iterator[str]:
+        """Ids of all apps."""
+        return iter(list(self._apps))

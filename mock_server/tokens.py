@@ -1,0 +1,175 @@
+"""RS256 session JWTs and the JWKS that verifies them (decisions D11, D12, D17).
+
+Times come from the caller (the fake's clock), never from PyJWT's own reading of the time.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from .ids import Ids
+from .models import App, Json, Session
+
+SESSION_CLAIM_NS = "https://streambird.io/jwt/session"
+ISSUER_HOST = "api.moonkey.fun"
+
+
+def _b64url_uint(value: int) -> str:
+    raw = value.to_bytes((value.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """One RSA key with its id, its public JWK and its (self-signed) certificate."""
+
+    kid: str
+    private_key: rsa.RSAPrivateKey
+    jwk: Json
+    retired_at: int | None = None
+
+
+def _make_jwk(kid: str, key: rsa.RSAPrivateKey, now: _dt.datetime) -> Json:
+    public = key.public_key()
+    numbers = public.public_numbers()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "moonkey-mock " + kid)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public)
+        .serial_number(int.from_bytes(hashlib.sha256(kid.encode()).digest()[:16], "big"))
+        .not_valid_before(now - _dt.timedelta(days=1))
+        .not_valid_after(now + _dt.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return {
+        "kty": "RSA",
+        "kid": kid,
+        "alg": "RS256",
+        "use": "sig",
+        "key_ops": ["verify"],
+        "n": _b64url_uint(numbers.n),
+        "e": _b64url_uint(numbers.e),
+        "x5c": [base64.b64encode(der).decode()],
+        "x5t#S256": base64.urlsafe_b64encode(hashlib.sha256(der).digest()).rstrip(b"=").decode(),
+    }
+
+
+class KeySet:
+    """The signing keys: the newest signs, older ones stay published until their JWTs expire.
+
+    Args:
+        ids: source of ``jwk_…`` ids.
+        now: the fake's time at creation (certificate validity).
+        pem_file: load the first key from this PEM file instead of generating one.
+    """
+
+    def __init__(self, ids: Ids, now: _dt.datetime, pem_file: str | None = None) -> None:
+        self._ids = ids
+        self._lock = threading.Lock()
+        self._keys: list[SigningKey] = []
+        key = _load_pem(pem_file) if pem_file else _generate()
+        self._add(key, now)
+
+    def _add(self, key: rsa.RSAPrivateKey, now: _dt.datetime) -> SigningKey:
+        kid = self._ids.new("jwk_")
+        signing = SigningKey(kid=kid, private_key=key, jwk=_make_jwk(kid, key, now))
+        self._keys.append(signing)
+        return signing
+
+    @property
+    def current(self) -> SigningKey:
+        """The key that signs new JWTs."""
+        return self._keys[-1]
+
+    def rotate(self, now: _dt.datetime, max_ttl_seconds: int) -> SigningKey:
+        """Start signing with a new key; the old one stays published for ``max_ttl_seconds``."""
+        with self._lock:
+            retire = int(now.timestamp()) + max_ttl_seconds
+            self._keys = [
+                SigningKey(k.kid, k.private_key, k.jwk, k.retired_at or retire) for k in self._keys
+            ]
+            return self._add(_generate(), now)
+
+    def jwks(self, now: float) -> Json:
+        """The published key set (current key plus retired keys whose JWTs may still live)."""
+        live = [k for k in self._keys if k.retired_at is None or k.retired_at > now]
+        return {"keys": [dict(k.jwk) for k in reversed(live)]}
+
+    def sign(self, claims: Json) -> str:
+        """An RS256 JWS of ``claims`` with the current key's ``kid``."""
+        key = self.current
+        return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+
+    def decode(self, token: str) -> Json | None:
+        """Claims of a JWT signed by one of our keys, or None (signature only; no time checks)."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            return None
+        key = next((k for k in self._keys if k.kid == header.get("kid")), None)
+        if key is None or header.get("alg") != "RS256":
+            return None
+        try:
+            claims: Json = jwt.decode(
+                token,
+                key.private_key.public_key(),
+                algorithms=["RS256"],
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        return claims
+
+
+def issuer(app: App) -> str:
+    """The ``iss`` claim of an app's JWTs (reference §5: host/app id)."""
+    return f"{ISSUER_HOST}/{app.app_id}"
+
+
+def session_claims(app: App, session: Session, now: int) -> Json:
+    """The D11 claim set of a session JWT issued at ``now``."""
+    view = session.to_json(include_token=False)
+    return {
+        "iss": issuer(app),
+        "sub": session.user_id,
+        "iat": now,
+        "nbf": now,
+        "exp": min(now + app.jwt_ttl_seconds, session.expires_at),
+        "jti": session.session_id,
+        "session": view,
+        SESSION_CLAIM_NS: view,
+    }
+
+
+def valid_at(claims: Json, now: float) -> bool:
+    """Whether ``now`` lies inside the JWT's ``nbf``..``exp`` window."""
+    try:
+        return float(claims["nbf"]) <= now < float(claims["exp"])
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def _generate() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _load_pem(path: str) -> rsa.RSAPrivateKey:
+    key: Any = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError(f"{path}: not an RSA private key")
+    return key

@@ -1,0 +1,145 @@
+"""Request and response validators, compiled once per operation (JSON Schema Draft 2020-12).
+
+Messages name the field at fault, so a client sees ``session_expires_in: 3 is less than the
+minimum of 5`` rather than a schema dump.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema import ValidationError as SchemaError
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from .errors import ValidationError
+from .spec import Operation, Spec
+
+DOC_URI = "urn:moonkey:openapi"
+# Lower sorts first: the most useful complaint wins when a body has several faults.
+_PRIORITY = {"additionalProperties": 0, "type": 1, "required": 2, "oneOf": 8, "anyOf": 8}
+
+
+class Validators:
+    """Every operation's body, query and response validators over one shared registry."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        resource = Resource.from_contents(spec.document, default_specification=DRAFT202012)
+        self._registry: Registry[Any] = Registry().with_resource(DOC_URI, resource)
+        self._body: dict[str, Draft202012Validator] = {}
+        self._query: dict[str, Draft202012Validator] = {}
+        self._responses: dict[tuple[str, int], Draft202012Validator] = {}
+        for op in spec.operations.values():
+            self._compile(op)
+
+    def _ref(self, pointer: str) -> Draft202012Validator:
+        schema = {"$ref": f"{DOC_URI}#{pointer}"}
+        return Draft202012Validator(schema, registry=self._registry)
+
+    def _compile(self, op: Operation) -> None:
+        if op.body_pointer:
+            self._body[op.operation_id] = self._ref(op.body_pointer)
+        query = [p for p in op.parameters if p.location == "query"]
+        if query:
+            schema = {
+                "type": "object",
+                "properties": {p.name: {"$ref": f"{DOC_URI}#{p.schema_pointer}"} for p in query},
+                "required": [p.name for p in query if p.required],
+            }
+            self._query[op.operation_id] = Draft202012Validator(schema, registry=self._registry)
+        for status, pointer in op.responses:
+            if pointer:
+                self._responses[(op.operation_id, status)] = self._ref(pointer)
+
+    # --- requests --------------------------------------------------------------------
+    def check_body(self, op: Operation, body: Any) -> None:
+        """Raise :class:`ValidationError` naming the field when ``body`` breaks the schema."""
+        validator = self._body.get(op.operation_id)
+        if validator is not None:
+            _raise_first(validator.iter_errors(body), "body")
+
+    def query(self, op: Operation, args: Mapping[str, str]) -> dict[str, Any]:
+        """Query arguments coerced to their schema types, validated."""
+        values: dict[str, Any] = {}
+        for param in op.parameters:
+            if param.location == "query" and param.name in args:
+                values[param.name] = _coerce(param.schema_type, args[param.name])
+        validator = self._query.get(op.operation_id)
+        if validator is not None:
+            _raise_first(validator.iter_errors(values), "query parameter")
+        return values
+
+    # --- responses -------------------------------------------------------------------
+    def response_problems(self, op: Operation, status: int, body: Any) -> list[str]:
+        """Why a response breaks the spec (empty when it conforms)."""
+        if status not in op.statuses:
+            return [f"status {status} is not documented for {op.operation_id}"]
+        validator = self._responses.get((op.operation_id, status))
+        if validator is None:
+            return []
+        return [_describe(e, "response") for e in validator.iter_errors(body)]
+
+
+def _coerce(kind: str | None, raw: str) -> Any:
+    if kind == "boolean" and raw.lower() in {"true", "false", "1", "0"}:
+        return raw.lower() in {"true", "1"}
+    if kind == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _raise_first(errors: Iterable[SchemaError], where: str) -> None:
+    ranked = sorted(errors, key=lambda e: (_PRIORITY.get(str(e.validator), 5), -len(e.path)))
+    if ranked:
+        raise ValidationError(_describe(ranked[0], where))
+
+
+def _field(error: SchemaError) -> str:
+    return ".".join(str(p) for p in error.absolute_path)
+
+
+def _alternatives(error: SchemaError) -> list[str] | None:
+    """Field names when a oneOf/anyOf is a pure "exactly/at least one of" rule."""
+    subs = error.validator_value if isinstance(error.validator_value, list) else []
+    names: list[str] = []
+    for sub in subs:
+        if not isinstance(sub, dict) or set(sub) != {"required"} or len(sub["required"]) != 1:
+            return None
+        names.append(sub["required"][0])
+    return names or None
+
+
+def _describe(error: SchemaError, where: str) -> str:
+    field = _field(error)
+    prefix = f"{where} field '{field}'" if field else where
+    kind = error.validator
+    if kind == "required" and isinstance(error.instance, dict):
+        required = error.validator_value if isinstance(error.validator_value, list) else []
+        missing = [n for n in required if n not in error.instance]
+        name = ".".join(filter(None, [field, str(missing[0]) if missing else ""]))
+        return f"Missing required {where} field '{name}'"
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = set(schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        name = ".".join(filter(None, [field, extra[0] if extra else ""]))
+        return f"Unknown {where} field '{name}'"
+    if kind in {"oneOf", "anyOf"}:
+        names = _alternatives(error)
+        if names is not None:
+            quoted = ", ".join(f"'{n}'" for n in names)
+            rule = "exactly one" if kind == "oneOf" else "at least one"
+            return f"Invalid {prefix}: send {rule} of {quoted}"
+        inner = best_match(error.context or [])
+        if inner is not None:
+            return _describe(inner, where)
+    if kind == "type" and not field:
+        return f"The {where} must be a JSON {error.validator_value}"
+    return f"Invalid {prefix}: {error.message}"

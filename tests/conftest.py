@@ -1,0 +1,81 @@
+"""Fixtures of the project's own tests: a fresh fake per test on a frozen, controllable clock.
+
+Every app built here runs in strict mode: each response is validated against ``openapi.yaml``
+and a violation is recorded as a crash, which the ``app`` fixture turns into a test failure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mock_server import ControllableClock, MockConfig, create_app, state_of
+from mock_server.state import MockState
+from tests.helpers import Api
+
+os.environ["TZ"] = "UTC"
+START = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def signing_key_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One RSA key for the whole run (generating one per test is slow)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = tmp_path_factory.mktemp("keys") / "signing.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return str(path)
+
+
+@pytest.fixture
+def clock() -> ControllableClock:
+    """The fake's clock, frozen at ``START``."""
+    clock = ControllableClock()
+    clock.move_to(START, freeze=True)
+    return clock
+
+
+@pytest.fixture
+def config(signing_key_file: str) -> MockConfig:
+    """Strict, seeded settings."""
+    return MockConfig(strict=True, random_seed="tests", signing_key_file=signing_key_file)
+
+
+@pytest.fixture
+def app(config: MockConfig, clock: ControllableClock) -> Iterator[Flask]:
+    """A fresh fake; fails the test if the fake crashed or broke its own spec."""
+    flask_app = create_app(config, clock=clock)
+    yield flask_app
+    crashes = state_of(flask_app).take_crashes()
+    if crashes:
+        raise crashes[0]
+
+
+@pytest.fixture
+def state(app: Flask) -> MockState:
+    """The fake's state."""
+    return state_of(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A raw test client (no key)."""
+    return app.test_client()
+
+
+@pytest.fixture
+def api(client: FlaskClient, state: MockState) -> Api:
+    """A client authorised with the default app's secret key."""
+    return Api(client, state.default_app().secret_keys[0])

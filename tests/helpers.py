@@ -1,0 +1,65 @@
+"""Helpers shared by the project's tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from mock_server.state import MockState
+
+
+class Api:
+    """A test client that sends the default app's secret key."""
+
+    def __init__(self, client: FlaskClient, key: str) -> None:
+        self.client = client
+        self.key = key
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}", **(extra or {})}
+
+    def post(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None
+    ) -> TestResponse:
+        """POST a JSON body."""
+        return self.client.post(path, json=json, headers=self._headers(headers))
+
+    def get(self, path: str, headers: dict[str, str] | None = None, **query: Any) -> TestResponse:
+        """GET with query parameters."""
+        return self.client.get(path, query_string=query, headers=self._headers(headers))
+
+    def delete(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None
+    ) -> TestResponse:
+        """DELETE, with a JSON body when given."""
+        return self.client.delete(path, json=json, headers=self._headers(headers))
+
+
+def assert_error(response: TestResponse, status: int, code: str, contains: str = "") -> None:
+    """The D9 envelope with ``status`` and ``code`` (and ``contains`` in the message)."""
+    body = response.get_json()
+    assert response.status_code == status, body
+    assert body["status_code"] == status
+    assert body["error_type"] == code
+    assert body["error"] == {"code": code, "message": body["error_message"]}
+    assert contains.lower() in body["error_message"].lower(), body["error_message"]
+
+
+def login(api: Api, state: MockState, email: str, **verify: Any) -> dict[str, Any]:
+    """Log ``email`` in through the real OTP flow; returns the VerifyOtp body."""
+    sent = api.post("/v1/auth/otps/email/login_or_create", {"email": email})
+    assert sent.status_code == 200, sent.get_json()
+    message = state.outbox.latest(to=email)
+    assert message is not None
+    reply = api.post("/v1/auth/otps/verify", {"email": email, "code": message.code, **verify})
+    assert reply.status_code == 200, reply.get_json()
+    body: dict[str, Any] = reply.get_json()
+    return body
+
+
+def data_path(name: str) -> Path:
+    """A file under tests/data."""
+    return Path(__file__).parent / "data" / name
