@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
+EXPRESS := examples/express_app
 
-.PHONY: serve test lint typecheck unit clean
+.PHONY: serve test lint typecheck unit examples-node bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,20 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck unit
+# The Express example: npm ci when the lockfile changes, then its node:test suite, which
+# starts the fake with this virtualenv's moonkey-mock.
+$(EXPRESS)/node_modules/.installed: $(EXPRESS)/package-lock.json
+	cd $(EXPRESS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+examples-node: $(STAMP) $(EXPRESS)/node_modules/.installed
+	cd $(EXPRESS) && MOONKEY_MOCK_BIN="$(abspath $(BIN))/moonkey-mock" npm test --silent
+
+test: lint typecheck unit examples-node
+
+# make bench: the fake vs a minimal floor app on 127.0.0.1 (installs wrk); ARGS=--quick
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(EXPRESS)/node_modules

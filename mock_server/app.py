@@ -7,7 +7,10 @@ from werkzeug.exceptions import HTTPException
 
 from .clock import ControllableClock
 from .config import MockConfig
+from .control import install as install_control
+from .control import read_seed
 from .errors import ApiError, InternalError, MethodNotAllowed, NotFound, RequestTooLarge, envelope
+from .idp import blueprint as idp_blueprint
 from .ids import Ids
 from .journal import Journal
 from .models import App
@@ -41,7 +44,9 @@ def create_app(
     """
     config = config or MockConfig.from_env()
     clock = clock or ControllableClock()
-    ids = ids or Ids(config.random_seed)
+    seed = read_seed(config.seed_file) if config.seed_file else None
+    seed_value = (seed or {}).get("random_seed")  # the command line's seed wins
+    ids = ids or Ids(config.random_seed if config.random_seed is not None else seed_value)
     spec = load_spec(spec_path)
     state = MockState(
         config=config,
@@ -53,6 +58,7 @@ def create_app(
         journal=Journal(config.journal_size),
         spec=spec,
         validators=Validators(spec),
+        seed=seed,
     )
     state.store.put_app(default_app(config, state.now_ts()))
     app = Flask("moonkey_mock")
@@ -60,6 +66,8 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = state
     add_routes(app, state)
+    install_control(app, state)  # /_mock/ (when enabled), fault drops, the seed file
+    app.register_blueprint(idp_blueprint(state))  # fake OAuth provider: not under /_mock/
     _add_error_handlers(app, state)
 
     @app.after_request

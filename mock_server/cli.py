@@ -26,7 +26,35 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--signing-key", dest="signing_key_file", help="RSA private key (PEM)")
     serve.add_argument("--strict", action="store_true", default=None, help="validate responses")
     serve.add_argument("--threads", type=int, help="waitress worker threads (default 8)")
+    _add_control_options(serve)
     return parser
+
+
+def _add_control_options(serve: argparse.ArgumentParser) -> None:
+    """Options of the control API (``/_mock/``) and of the state it starts from."""
+    switch = serve.add_mutually_exclusive_group()
+    switch.add_argument(
+        "--control",
+        dest="control",
+        action="store_const",
+        const=True,
+        help="serve the control API /_mock/ even when not bound to loopback",
+    )
+    switch.add_argument(
+        "--no-control",
+        dest="control",
+        action="store_const",
+        const=False,
+        help="no control API: every /_mock/ path answers 404",
+    )
+    serve.add_argument(
+        "--admin-token", dest="admin_token", help="require 'Authorization: Bearer T' on /_mock/"
+    )
+    serve.add_argument("--journal-size", type=int, help="request journal entries kept (10000)")
+    serve.add_argument("--outbox-size", type=int, help="outbox messages kept (10000)")
+    serve.add_argument(
+        "--seed", dest="seed_file", help="start from the apps/users/sessions of a YAML file"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,6 +77,11 @@ def serve(options: dict[str, object]) -> int:
         "app_id",
         "random_seed",
         "signing_key_file",
+        "control",
+        "admin_token",
+        "journal_size",
+        "outbox_size",
+        "seed_file",
     }
     overrides = {k: v for k, v in options.items() if k in names | {"strict", "threads"}}
     try:
@@ -56,15 +89,20 @@ def serve(options: dict[str, object]) -> int:
     except ValueError as error:
         print(f"moonkey-mock: {error}", file=sys.stderr)
         return 2
-    app = create_app(config)
+    try:
+        app = create_app(config)
+        server = create_server(app, host=config.host, port=config.port, threads=config.threads)
+    except (OSError, ValueError) as error:  # bad key file, host, busy port: no traceback
+        print(f"moonkey-mock: cannot start: {error}", file=sys.stderr)
+        return 2
     state_of(app).outbox.listeners.append(lambda m: print(m.describe(), flush=True))
-    server = create_server(app, host=config.host, port=config.port, threads=config.threads)
     port = server.effective_port  # type: ignore[union-attr]
     default = state_of(app).default_app()
     print(f"moonkey-mock listening on http://{config.host}:{port}")
     print(f"  app_id:       {default.app_id}")
     print(f"  secret key:   {default.secret_keys[0]}")
-    print(f"  public token: {default.public_token}", flush=True)
+    print(f"  public token: {default.public_token}")
+    print(f"  control API:  {_control_line(config, port)}", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -72,3 +110,10 @@ def serve(options: dict[str, object]) -> int:
     finally:
         server.close()
     return 0
+
+
+def _control_line(config: MockConfig, port: int) -> str:
+    if not config.control_enabled:
+        return "off (--control to serve it on a non-loopback address)"
+    guard = " (admin token required)" if config.admin_token else ""
+    return f"http://{config.host}:{port}/_mock/{guard}"

@@ -39,6 +39,26 @@ class MockConfig:
     outbox_size: int = 10_000
     otp_max_attempts: int = 5
     threads: int = 8
+    seed_file: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse values the server cannot run with (a clean start-up error, not a hang)."""
+        secret_ok = self.secret_key.startswith(("sk_test_", "sk_live_"))
+        rules = (
+            ("port", 0 <= self.port <= 65535, "must be 0..65535"),
+            ("threads", self.threads >= 1, "must be at least 1"),
+            ("max_body_bytes", self.max_body_bytes >= 1, "must be at least 1"),
+            ("otp_max_attempts", self.otp_max_attempts >= 1, "must be at least 1"),
+            ("journal_size", self.journal_size >= 1, "must be at least 1"),
+            ("outbox_size", self.outbox_size >= 1, "must be at least 1"),
+            ("secret_key", secret_ok, "must start with sk_test_ or sk_live_"),
+            ("public_token", self.public_token.startswith("pk_"), "must start with pk_"),
+            ("app_id", self.app_id.startswith("app_"), "must start with app_"),
+        )
+        for name, ok, rule in rules:
+            if not ok:
+                value = getattr(self, name)
+                raise ValueError(f"{ENV_PREFIX}{name.upper()}: {rule}, got {value!r}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> MockConfig:

@@ -207,7 +207,3 @@ def all_error_classes() -> list[type[ApiError]]:
             if sub is not Custom:
                 found.append(sub)
     return found
-
-
-class NotImplementedYet(ApiError):
-    status, code, message = 501, "not_implemented", "This operation is not implemented yet"

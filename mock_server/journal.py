@@ -27,6 +27,8 @@ class Entry:
     error_type: str
     query: dict[str, Any] = field(default_factory=dict)
     body: Any = None
+    fault_id: str = ""
+    fault_action: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """The control API's view of the entry."""
@@ -43,6 +45,8 @@ class Entry:
             "duration_ms": self.duration_ms,
             "injected": self.injected,
             "error_type": self.error_type,
+            "fault_id": self.fault_id,
+            "fault_action": self.fault_action,
         }
 
 

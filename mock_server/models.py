@@ -319,6 +319,8 @@ class MagicToken:
     created_at: int
     expires_at: int
     request_origin_token: str = ""
+    used_at: int = 0
+    session_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,3 +338,27 @@ class OAuthToken:
     access_token: str = ""
     refresh_token: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    email_id: str = ""
+    user_created: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthState:
+    """A pending OAuth login between begin and the fake MoonKey callback (``state=<provider>-…``).
+
+    The fake provider page fills ``code`` and the identity on consent, or ``error`` on deny.
+    """
+
+    state: str
+    app_id: str
+    provider: str
+    redirect_uri: str
+    login_redirect_url: str
+    registration_redirect_url: str
+    created_at: int
+    expires_at: int
+    code: str = ""
+    email: str = ""
+    name: str = ""
+    provider_subject: str = ""
+    error: str = ""

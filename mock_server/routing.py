@@ -1,8 +1,8 @@
 """One Flask rule per operationId, and the request pipeline every API call goes through.
 
 Pipeline: faults -> auth -> validate request -> handler -> validate response (strict mode)
--> render, with the journal recording the outcome. Start-up fails when an operation has no
-handler or a handler has no operation.
+-> render, with the journal recording the outcome (with no fault rule the fault step costs one
+attribute check). Start-up fails when an operation has no handler or a handler has no operation.
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ from .errors import (
     envelope,
     status_of,
 )
+from .faults import DROP_KEY, Fired
 from .journal import redact_query
 from .models import App
 from .reply import Call, Reply
 from .spec import Operation, Spec, SpecError
 from .state import MockState
+from .validation import Validators
 
 Handler = Callable[[Call], Reply]
 NOW_HEADER = "X-Moonkey-Mock-Now"
@@ -75,6 +77,9 @@ def add_routes(app: Flask, state: MockState) -> None:
 def _view(state: MockState, op: Operation, handler: Handler) -> Callable[..., Response]:
     def view(**path: str) -> Response:
         started = time.perf_counter()
+        fired = state.faults.fire(state, op, path) if state.faults.rules else None
+        if fired is not None and fired.final:
+            return _injected(state, op, fired, started)
         app_id, body = "", None
         try:
             app = authenticate(state, op)
@@ -93,23 +98,47 @@ def _view(state: MockState, op: Operation, handler: Handler) -> Callable[..., Re
             status, payload, headers = 500, InternalError().body(), {}
         if state.config.strict:
             status, payload = _checked(state, op, status, payload)
-        state.journal.record(
-            at=state.now(),
-            app_id=app_id,
-            method=request.method,
-            path=request.path,
-            operation_id=op.operation_id,
-            status=status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            injected=False,
-            error_type=payload.get("error_type", "") if isinstance(payload, dict) else "",
-            query=redact_query(dict(request.args)),
-            body=body,
-        )
+        _journal(state, op, status, payload, started, app_id, body, fired)
         return render(status, payload, headers)
 
     view.__name__ = op.handler_name
     return view
+
+
+def _journal(
+    state: MockState,
+    op: Operation,
+    status: int,
+    payload: Any,
+    started: float,
+    app_id: str,
+    body: Any,
+    fired: Fired | None,
+) -> None:
+    state.journal.record(
+        at=state.now(),
+        app_id=app_id,
+        method=request.method,
+        path=request.path,
+        operation_id=op.operation_id,
+        status=status,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        injected=fired is not None,
+        error_type=payload.get("error_type", "") if isinstance(payload, dict) else "",
+        query=redact_query(dict(request.args)),
+        body=body,
+        fault_id=fired.rule_id if fired else "",
+        fault_action=fired.action if fired else "",
+    )
+
+
+def _injected(state: MockState, op: Operation, fired: Fired, started: float) -> Response:
+    """The answer of a fault that ends the call; a drop is done by the WSGI middleware."""
+    _journal(state, op, fired.status, fired.payload, started, fired.app_id, fired.body, fired)
+    if fired.payload is None:
+        request.environ[DROP_KEY] = True
+        return Response(status=503)
+    return render(fired.status, fired.payload, fired.headers)
 
 
 def authenticate(state: MockState, op: Operation) -> App:
@@ -141,8 +170,11 @@ def authenticate(state: MockState, op: Operation) -> App:
     return app
 
 
-def read_body(state: MockState, op: Operation) -> dict[str, Any]:
-    """The validated JSON body ({} for operations without one)."""
+def read_body(
+    state: MockState, op: Operation, validators: Validators | None = None
+) -> dict[str, Any]:
+    """The validated JSON body ({} for operations without one); ``validators`` of another
+    document (the control API's) may stand in for the API's."""
     if op.body_pointer is None:
         return {}
     data = request.get_data(cache=True)
@@ -157,7 +189,9 @@ def read_body(state: MockState, op: Operation) -> dict[str, Any]:
         body = json.loads(data, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidJson(f"The request body is not valid JSON: {error}") from None
-    state.validators.check_body(op, body)
+    except RecursionError:
+        raise InvalidJson("The request body is nested too deeply") from None
+    (validators or state.validators).check_body(op, body)
     if not isinstance(body, dict):
         raise ValidationError("The body must be a JSON object")
     return body

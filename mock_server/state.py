@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from .clock import ControllableClock, unix
 from .config import MockConfig
+from .faults import Faults
 from .ids import Ids
 from .journal import Journal
 from .models import App
@@ -32,6 +34,8 @@ class MockState:
     validators: Validators
     crashes: list[BaseException] = field(default_factory=list)
     crash_lock: threading.Lock = field(default_factory=threading.Lock)
+    faults: Faults = field(default_factory=Faults)
+    seed: dict[str, Any] | None = None  # the seed document, applied again by a full reset
 
     def now(self) -> float:
         """The fake's time as unix seconds (float, for expiry comparisons)."""

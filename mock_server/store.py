@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .models import App, MagicToken, OAuthToken, OtpChallenge, Session, User
+from .models import App, MagicToken, OAuthState, OAuthToken, OtpChallenge, Session, User
 
 
 class Store(Protocol):
@@ -57,9 +57,18 @@ class Store(Protocol):
     def magic_by_origin(self, app_id: str, origin_token: str) -> MagicToken | None: ...
     def put_oauth_token(self, oauth: OAuthToken) -> None: ...
     def take_oauth_token(self, app_id: str, token: str) -> OAuthToken | None: ...
+    def put_magic_outcome(self, magic: MagicToken) -> None: ...
+    def take_magic_outcome(self, app_id: str, origin_token: str) -> MagicToken | None: ...
+    def put_oauth_state(self, pending: OAuthState) -> None: ...
+    def get_oauth_state(self, app_id: str, state: str) -> OAuthState | None: ...
+    def take_oauth_state(self, app_id: str, state: str) -> OAuthState | None: ...
 
     # whole state
     def reset(self, app_id: str | None = None) -> None: ...
+    def sessions(self, app_id: str) -> list[Session]: ...
+    def otps(self, app_id: str) -> list[OtpChallenge]: ...
+    def magic_tokens(self, app_id: str) -> list[MagicToken]: ...
+    def oauth_tokens(self, app_id: str) -> list[OAuthToken]: ...
 
 
 def _norm_email(email: str) -> str:
@@ -81,6 +90,8 @@ class _AppData:
     magic: dict[str, MagicToken] = field(default_factory=dict)
     magic_origin: dict[str, str] = field(default_factory=dict)
     oauth: dict[str, OAuthToken] = field(default_factory=dict)
+    magic_outcomes: dict[str, MagicToken] = field(default_factory=dict)
+    oauth_states: dict[str, OAuthState] = field(default_factory=dict)
 
 
 class InMemoryStore:
@@ -170,11 +181,9 @@ class InMemoryStore:
         for email in user.emails:
             data.by_email.pop(_norm_email(email.email), None)
             data.by_method.pop(email.id, None)
-            data.otps.pop(email.id, None)
         for phone in user.phone_numbers:
             data.by_phone.pop(phone.phone_number, None)
             data.by_method.pop(phone.id, None)
-            data.otps.pop(phone.id, None)
 
     def get_user(self, app_id: str, user_id: str) -> User | None:
         """The user, or None."""
@@ -208,6 +217,9 @@ class InMemoryStore:
                 return None
             user = data.users.pop(user_id)
             self._unindex_user(data, user)
+            # Only here: a put_user (re-index) must keep the user's pending passcodes.
+            for method_id in [e.id for e in user.emails] + [p.id for p in user.phone_numbers]:
+                data.otps.pop(method_id, None)
             for session_id in list(data.user_sessions.pop(user_id, {})):
                 session = data.sessions.pop(session_id, None)
                 if session is not None:
@@ -309,7 +321,10 @@ class InMemoryStore:
         """Remove and return a magic-link token (single use)."""
         with self._lock:
             data = self._data.get(app_id)
-            return data.magic.pop(token, None) if data else None
+            magic = data.magic.pop(token, None) if data else None
+            if data is not None and magic is not None:
+                data.magic_origin.pop(magic.request_origin_token, None)
+            return magic
 
     def magic_by_origin(self, app_id: str, origin_token: str) -> MagicToken | None:
         """The magic token started with ``request_origin_token`` (still unused), or None."""
@@ -330,6 +345,33 @@ class InMemoryStore:
             data = self._data.get(app_id)
             return data.oauth.pop(token, None) if data else None
 
+    def put_magic_outcome(self, magic: MagicToken) -> None:
+        """Remember a redeemed token for polling by its ``request_origin_token``."""
+        with self._lock:
+            self._app_data(magic.app_id).magic_outcomes[magic.request_origin_token] = magic
+
+    def take_magic_outcome(self, app_id: str, origin_token: str) -> MagicToken | None:
+        """Remove and return the redeemed token polled by ``origin_token`` (one-time)."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return data.magic_outcomes.pop(origin_token, None) if data else None
+
+    def put_oauth_state(self, pending: OAuthState) -> None:
+        """Store (or update) a pending OAuth login by its ``state``."""
+        with self._lock:
+            self._app_data(pending.app_id).oauth_states[pending.state] = pending
+
+    def get_oauth_state(self, app_id: str, state: str) -> OAuthState | None:
+        """The pending OAuth login with this ``state``, or None."""
+        data = self._data.get(app_id)
+        return data.oauth_states.get(state) if data else None
+
+    def take_oauth_state(self, app_id: str, state: str) -> OAuthState | None:
+        """Remove and return a pending OAuth login (the callback uses it once)."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return data.oauth_states.pop(state, None) if data else None
+
     # --- whole state -----------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:
         """Drop every app's records (apps stay), or one app's."""
@@ -339,6 +381,30 @@ class InMemoryStore:
                     self._data[key] = _AppData()
             elif app_id in self._data:
                 self._data[app_id] = _AppData()
+
+    def sessions(self, app_id: str) -> list[Session]:
+        """Every stored session of an app (expired ones included), oldest first."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return list(data.sessions.values()) if data else []
+
+    def otps(self, app_id: str) -> list[OtpChallenge]:
+        """Every pending passcode of an app."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return list(data.otps.values()) if data else []
+
+    def magic_tokens(self, app_id: str) -> list[MagicToken]:
+        """Every unused magic-link token of an app."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return list(data.magic.values()) if data else []
+
+    def oauth_tokens(self, app_id: str) -> list[OAuthToken]:
+        """Every unused OAuth token of an app."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return list(data.oauth.values()) if data else []
 
     def iter_app_ids(self) -> Iterator[str]:
         """Ids of all apps."""

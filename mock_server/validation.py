@@ -6,6 +6,8 @@ minimum of 5`` rather than a schema dump.
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -68,10 +70,14 @@ class Validators:
         for param in op.parameters:
             if param.location == "query" and param.name in args:
                 values[param.name] = _coerce(param.schema_type, args[param.name])
+        self.check_query(op, values)
+        return values
+
+    def check_query(self, op: Operation, values: Mapping[str, Any]) -> None:
+        """Validate already-typed query values (in-process callers of the control API)."""
         validator = self._query.get(op.operation_id)
         if validator is not None:
-            _raise_first(validator.iter_errors(values), "query parameter")
-        return values
+            _raise_first(validator.iter_errors(dict(values)), "query")
 
     # --- responses -------------------------------------------------------------------
     def response_problems(self, op: Operation, status: int, body: Any) -> list[str]:
@@ -92,6 +98,12 @@ def _coerce(kind: str | None, raw: str) -> Any:
             return int(raw)
         except ValueError:
             return raw
+    if kind == "number":
+        try:
+            number = float(raw)
+        except ValueError:
+            return raw
+        return number if math.isfinite(number) else raw
     return raw
 
 
@@ -118,19 +130,20 @@ def _alternatives(error: SchemaError) -> list[str] | None:
 
 def _describe(error: SchemaError, where: str) -> str:
     field = _field(error)
-    prefix = f"{where} field '{field}'" if field else where
+    noun = "query parameter" if where == "query" else f"{where} field"
+    prefix = f"{noun} '{field}'" if field else where
     kind = error.validator
     if kind == "required" and isinstance(error.instance, dict):
         required = error.validator_value if isinstance(error.validator_value, list) else []
         missing = [n for n in required if n not in error.instance]
         name = ".".join(filter(None, [field, str(missing[0]) if missing else ""]))
-        return f"Missing required {where} field '{name}'"
+        return f"Missing required {noun} '{name}'"
     if kind == "additionalProperties" and isinstance(error.instance, dict):
         schema = error.schema if isinstance(error.schema, dict) else {}
         allowed = set(schema.get("properties", {}))
         extra = sorted(k for k in error.instance if k not in allowed)
         name = ".".join(filter(None, [field, extra[0] if extra else ""]))
-        return f"Unknown {where} field '{name}'"
+        return f"Unknown {noun} '{name}'"
     if kind in {"oneOf", "anyOf"}:
         names = _alternatives(error)
         if names is not None:
@@ -142,4 +155,17 @@ def _describe(error: SchemaError, where: str) -> str:
             return _describe(inner, where)
     if kind == "type" and not field:
         return f"The {where} must be a JSON {error.validator_value}"
+    if kind == "type":
+        # jsonschema shows Python reprs (True, None); clients sent JSON (true, null).
+        return f"Invalid {prefix}: expected {_kinds(error.validator_value)}, got {_shown(error)}"
     return f"Invalid {prefix}: {error.message}"
+
+
+def _kinds(value: Any) -> str:
+    kinds = value if isinstance(value, list) else [value]
+    return " or ".join(("an " if k in {"integer", "object", "array"} else "a ") + k for k in kinds)
+
+
+def _shown(error: SchemaError) -> str:
+    text = json.dumps(error.instance, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -20,6 +20,8 @@ from mock_server import ControllableClock, MockConfig, create_app, state_of
 from mock_server.state import MockState
 from tests.helpers import Api
 
+pytest_plugins = ["pytester"]  # tests/plugin/ runs pytest inside pytest
+
 os.environ["TZ"] = "UTC"
 START = dt.datetime(2026, 3, 1, 12, 0, 0, tzinfo=dt.UTC)
 

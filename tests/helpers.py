@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from mock_server.models import App
 from mock_server.state import MockState
 
 
@@ -63,3 +65,23 @@ def login(api: Api, state: MockState, email: str, **verify: Any) -> dict[str, An
 def data_path(name: str) -> Path:
     """A file under tests/data."""
     return Path(__file__).parent / "data" / name
+
+
+def add_app(state: MockState, **settings: Any) -> App:
+    """A second app with fresh keys (``settings`` override App fields), stored in the fake."""
+    other = App(
+        app_id=state.ids.new("app_"),
+        secret_keys=("sk_test_" + state.ids.chars(48),),
+        public_token="pk_test_" + state.ids.chars(48),
+        created_at=state.now_ts(),
+    )
+    other = dataclasses.replace(other, **settings)
+    state.store.put_app(other)
+    return other
+
+
+def latest_code(state: MockState, to: str) -> str:
+    """The passcode of the newest message the fake "sent" to ``to``."""
+    message = state.outbox.latest(to=to)
+    assert message is not None, f"nothing was sent to {to}"
+    return message.code

@@ -89,7 +89,7 @@ def _challenge(
     minutes: int | None,
 ) -> None:
     now = state.now_ts()
-    expires_at = now + (minutes or app.otp_expiry_minutes) * MINUTE
+    expires_at = now + int(minutes or app.otp_expiry_minutes) * MINUTE
     code = state.ids.otp(app.otp_length)
     state.store.put_otp(OtpChallenge(app.app_id, method_id, user.user_id, code, now, expires_at))
     state.outbox.add(
@@ -129,7 +129,7 @@ def verify(state: MockState, app: App, body: dict[str, Any]) -> tuple[User, str,
     code = str(body.get("otp", body.get("code", "")))
     with state.store.atomic():
         user, method_id, channel = _resolve(state, app, body)
-        existing = sessions.credential(state, app, body)
+        existing = sessions.credential(state, app, body, owner_id=user.user_id)
         _consume(state, app, method_id, code)
         user = users.mark_verified(state, user, method_id)
         address = _address(user, method_id)

@@ -59,12 +59,21 @@ def find(state: MockState, app: App, *, token: str | None, jwt: str | None) -> S
     return session
 
 
-def credential(state: MockState, app: App, body: dict[str, Any]) -> Session | None:
-    """The session a verify-type request names with session_token/session_jwt, if any."""
+def credential(
+    state: MockState, app: App, body: dict[str, Any], *, owner_id: str | None = None
+) -> Session | None:
+    """The session a verify-type request names with session_token/session_jwt, if any.
+
+    With ``owner_id``, a session of another user is refused here, before the caller consumes
+    its one-time credential (L10).
+    """
     token, jwt = body.get("session_token"), body.get("session_jwt")
     if token is None and jwt is None:
         return None
-    return find(state, app, token=token, jwt=jwt if token is None else None)
+    session = find(state, app, token=token, jwt=jwt if token is None else None)
+    if owner_id is not None and session.user_id != owner_id:
+        raise SessionUserMismatch()
+    return session
 
 
 def sign(state: MockState, app: App, session: Session) -> str:
@@ -85,6 +94,7 @@ def verify(
 ) -> tuple[Issued, User]:
     """VerifySession: refresh ``last_active_at``; with ``minutes``, expire at now + minutes."""
     now = state.now_ts()
+    minutes = _whole(minutes)
     with state.store.atomic():
         session = find(state, app, token=token, jwt=jwt)
         expires_at = now + minutes * MINUTE if minutes is not None else session.expires_at
@@ -141,6 +151,7 @@ def authenticate(
     default is None creates none.
     """
     now = state.now_ts()
+    minutes = _whole(minutes)
     with state.store.atomic():
         if existing is not None:
             if existing.user_id != user.user_id:
@@ -181,3 +192,8 @@ def _extend(
         last_active_at=now,
         updated_at=now,
     )
+
+
+def _whole(minutes: float | None) -> int | None:
+    """JSON ``10080.0`` is a valid integer; keep timestamps whole seconds anyway."""
+    return None if minutes is None else int(minutes)

@@ -121,21 +121,29 @@ def mark_verified(state: MockState, user: User, method_id: str) -> User:
 
 
 def search(state: MockState, app: App, body: dict[str, Any]) -> tuple[list[User], int, bool]:
-    """SearchUsers: (page, total_count, has_more), cursor after ``starting_after``."""
+    """SearchUsers: (page, total_count, has_more), cursor after ``starting_after``.
+
+    ``total_count`` counts every match (all pages). The cursor is placed in creation order
+    among all users, so a cursor user that stopped matching the filters still pages on.
+    """
     limit = int(body.get("limit", 50))
     users = state.store.users(app.app_id)
     filters = body.get("filters")
     if filters:
         tests = [_field_test(f) for f in filters["fields"]]
         combine = all if filters["operator"] == "AND" else any
-        users = [u for u in users if combine(t(u) for t in tests)]
+        matches = {u.user_id for u in users if combine(t(u) for t in tests)}
+    else:
+        matches = {u.user_id for u in users}
+    after = users
     cursor = body.get("starting_after")
     if cursor is not None:
-        if state.store.get_user(app.app_id, cursor) is None:
-            raise InvalidCursor(f"starting_after '{cursor}' is not a user of this app")
         ids = [u.user_id for u in users]
-        users = users[ids.index(cursor) + 1 :] if cursor in ids else []
-    return users[:limit], len(users), len(users) > limit
+        if cursor not in ids:
+            raise InvalidCursor(f"starting_after '{cursor}' is not a user of this app")
+        after = users[ids.index(cursor) + 1 :]
+    page = [u for u in after if u.user_id in matches]
+    return page[:limit], len(matches), len(page) > limit
 
 
 def _field_test(rule: dict[str, Any]) -> Callable[[User], bool]:

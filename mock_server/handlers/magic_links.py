@@ -1,31 +1,75 @@
-"""Handlers of the ``magic_links`` tag (not implemented yet: 501 in the envelope)."""
+"""Handlers of the ``magic_links`` tag (Reference §7; D16)."""
 
 from __future__ import annotations
 
-from mock_server.errors import NotImplementedYet
-from mock_server.reply import Call, Reply
+from mock_server.domain import magic_links
+from mock_server.domain.magic_links import Sent
+from mock_server.reply import Call, Reply, auth_verify_body
+
+
+def _sent_body(sent: Sent) -> Reply:
+    user = sent.user
+    return Reply(
+        {
+            "user_id": user.user_id,
+            "user_created": sent.created,
+            "email_id": sent.email_id,
+            "status": user.status,
+            "created_at": user.created_at,
+            "updated_at": user.updated_at,
+        }
+    )
 
 
 def login_or_create_user_by_magic_link(call: Call) -> Reply:
     """POST /v1/auth/magic_links/email/login_or_create."""
-    raise NotImplementedYet()
+    return _sent_body(magic_links.login_or_create(call.state, call.app, call.body))
 
 
 def invite_user_by_magic_link(call: Call) -> Reply:
     """POST /v1/auth/magic_links/email/invite."""
-    raise NotImplementedYet()
+    sent = magic_links.invite(call.state, call.app, call.body)
+    user = sent.user
+    return Reply(
+        {
+            "user_id": user.user_id,
+            "user_created": sent.created,
+            "email_id": sent.email_id,
+            "status": user.status,
+        }
+    )
 
 
 def create_embeddable_magic_link(call: Call) -> Reply:
     """POST /v1/auth/magic_links/create."""
-    raise NotImplementedYet()
+    magic = magic_links.create_embeddable(call.state, call.app, call.body)
+    return Reply(
+        {
+            "user_id": magic.user_id,
+            "token": magic.token,
+            "email_id": magic.email_id,
+            "request_origin_token": magic.request_origin_token,
+        }
+    )
 
 
 def get_magic_link_login_status(call: Call) -> Reply:
     """POST /v1/auth/magic_links/email/login_status."""
-    raise NotImplementedYet()
+    body = call.body
+    found = magic_links.login_status(
+        call.state, call.app, body["email_id"], body["request_origin_token"]
+    )
+    return Reply(
+        {
+            "user_id": found.user_id,
+            "status": found.status,
+            "session_token": found.session_token,
+            "session_jwt": found.session_jwt,
+        }
+    )
 
 
 def verify_magic_token(call: Call) -> Reply:
-    """POST /v1/auth/magic_links/verify."""
-    raise NotImplementedYet()
+    """POST /v1/auth/magic_links/verify (D2, D6)."""
+    user, email_id, issued = magic_links.verify(call.state, call.app, call.body)
+    return Reply(auth_verify_body(user, email_id, "email", issued))

@@ -1,0 +1,169 @@
+"""``make bench`` / ``python -m bench.run [--quick]``: the whole benchmark, in one run.
+
+1. the floor and the fake under waitress, loaded by wrk at 1, 8 and 32 connections;
+2. cold start, reset and fresh app (in-process and over HTTP);
+3. peak RSS with 10^6 sessions and verify latency at 10^3 vs 10^6 sessions (in-process).
+Prints a table and writes ``reports/bench.json``. Every loop is bounded in time or count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mock_server import MockConfig
+
+from .cells import LoadRunner
+from .load import ensure_wrk
+from .machine import describe, loadavg
+from .report import render, write_json
+from .servers import ROOT
+from .startup import cold_start, http_isolation
+from .workload import CONNECTIONS, Sizes, measure_load
+
+DEFAULT_OUT = ROOT / "reports" / "bench.json"
+
+
+@dataclass(frozen=True)
+class Mode:
+    """How long and how big a run is."""
+
+    seconds: int
+    sizes: Sizes
+    cold_starts: int
+    repeats: int
+    apps: int
+    calls: int
+    large: int
+
+
+MODES = {
+    "full": Mode(5, Sizes(base=5000, min_items=500, max_items=6000), 3, 300, 20, 20_000, 10**6),
+    "quick": Mode(1, Sizes(base=1000, min_items=200, max_items=2000), 3, 50, 5, 2_000, 10**6),
+}
+
+
+def log(message: str) -> None:
+    """Progress on stderr (the table goes to stdout)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def inproc(*args: str) -> dict[str, Any]:
+    """Run ``python -m bench.inproc args`` in a fresh process; its JSON answer."""
+    done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
+        [sys.executable, "-m", "bench.inproc", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.inproc {' '.join(args)} failed: {done.stderr[-800:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def phase(results: dict[str, Any], name: str, work: Callable[[], Any]) -> None:
+    """Store ``work()`` under ``name``; a failure is recorded, and the run goes on."""
+    log(f"bench: -- {name}")
+    try:
+        results[name] = work()
+    except (RuntimeError, OSError, ValueError, KeyError, subprocess.SubprocessError) as error:
+        results.setdefault("errors", {})[name] = f"{type(error).__name__}: {error}"
+        log(f"bench: {name} failed: {error}")
+
+
+def startup(key: str, threads: int, mode: Mode) -> dict[str, Any]:
+    """Cold start, then reset/fresh app over HTTP on the last server started."""
+    stats, server = cold_start(key, threads, mode.cold_starts, log)
+    try:
+        stats["http_isolation"] = http_isolation(server, key, mode.repeats)
+    finally:
+        server.stop()
+    return stats
+
+
+def clean(value: Any) -> Any:
+    """NaN and infinities become None, so the JSON is strict."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    return value
+
+
+def _header(mode: Mode, mode_name: str, wrk: str | None, threads: int) -> dict[str, Any]:
+    return {
+        "mode": mode_name,
+        "machine": describe(),
+        "generator": "wrk" if wrk else "python-threads (fallback: wrk unavailable)",
+        "cell_seconds": mode.seconds,
+        "connections": list(CONNECTIONS),
+        "threads": threads,
+        "seeding": {},
+        "errors": {},
+    }
+
+
+def _in_process(results: dict[str, Any], mode: Mode) -> None:
+    """Isolation and scale figures, each measurement in a fresh process."""
+    isolation = ["isolation", "--repeats", str(mode.repeats), "--apps", str(mode.apps)]
+    phase(results, "in_process", lambda: inproc(*isolation))
+    http = results.get("cold_start", {}).pop("http_isolation", {})
+    results["isolation"] = {"in_process": results.pop("in_process", {}), "http": http}
+    scaling: dict[str, Any] = {}
+    for size, count in (("small", 1000), ("large", mode.large)):
+        store = ["store", "--sessions", str(count), "--calls", str(mode.calls)]
+        phase(scaling, size, functools.partial(inproc, *store))
+    results["errors"].update(scaling.pop("errors", {}))
+    results["scaling"] = scaling
+
+
+def run(mode_name: str, *, use_wrk: bool, out: Path) -> dict[str, Any]:
+    """Every measurement of one run; returns the results written to ``out``."""
+    mode = MODES[mode_name]
+    config = MockConfig()  # the production defaults (the servers run without MOONKEY_MOCK_*)
+    key, threads = config.secret_key, config.threads
+    wrk = ensure_wrk(log) if use_wrk else None
+    if wrk is None:
+        log("bench: wrk unavailable: using the Python load generator (labelled python-threads)")
+    results = _header(mode, mode_name, wrk, threads)
+    with tempfile.TemporaryDirectory(prefix="moonkey-bench-") as tmp:
+        runner = LoadRunner(wrk, mode.seconds, Path(tmp), log)
+        seeding = results["seeding"]
+        phase(results, "load", lambda: measure_load(runner, key, threads, mode.sizes, seeding, log))
+    phase(results, "cold_start", lambda: startup(key, threads, mode))
+    _in_process(results, mode)
+    results["machine"]["load_average_at_end"] = loadavg()
+    cleaned: dict[str, Any] = clean(results)
+    write_json(cleaned, out)
+    return cleaned
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the options, run, print the table."""
+    parser = argparse.ArgumentParser(prog="bench.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="~1 s cells and fewer repeats")
+    parser.add_argument("--no-wrk", action="store_true", help="use the Python load generator")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON report path")
+    args = parser.parse_args(argv)
+    results = run("quick" if args.quick else "full", use_wrk=not args.no_wrk, out=args.out)
+    print(render(results))
+    print(f"\nJSON: {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

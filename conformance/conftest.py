@@ -1,0 +1,129 @@
+"""Fixtures, markers and option aliases of the conformance suite (loaded only when it is collected).
+
+``pytest conformance --target URL --api-key KEY`` checks a deployment; without a target the
+suite starts the fake in-process. Markers:
+
+- ``rule(text)``: the documented rule a test checks, naming its source line (seed ``Lnn``,
+  reference ``§n``, decision ``Dn``, ledger ``docs/decisions.md Ln``); used by the report.
+- ``needs_control(*names)``: the test drives the fake through ``/_mock/<name>``; skipped, with a
+  reason naming the control, on a target that does not offer it.
+- ``time_dependent``: the test moves time: the ``clock`` control, or real waiting with
+  ``--moonkey-real-time``; skipped otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from conformance import suite_plugin
+from conformance.exchange import ApiClient
+from conformance.expect import ConformanceFailure, Expect
+from conformance.flows import Flows
+from conformance.readers import CodeReader
+from conformance.target import Target
+from conformance.timing import TimeTravel
+
+UNNAMED_RULE = "unnamed rule"
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    """``--target`` and ``--api-key``: aliases of the plugin's namespaced options."""
+    if not pluginmanager.has_plugin("moonkey_conformance"):
+        pluginmanager.register(suite_plugin, "moonkey_conformance")
+    group = parser.getgroup("moonkey-conformance")
+    group.addoption(
+        "--target", dest="conformance_target_alias", metavar="URL", help="= --moonkey-target"
+    )
+    group.addoption(
+        "--api-key", dest="conformance_api_key_alias", metavar="KEY", help="= --moonkey-api-key"
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the suite's markers and turn its per-rule report on."""
+    config.addinivalue_line("markers", "rule(text): the documented rule the test checks")
+    config.addinivalue_line(
+        "markers", "needs_control(*names): the test needs these /_mock/ controls"
+    )
+    config.addinivalue_line(
+        "markers", "time_dependent: needs the clock control or --moonkey-real-time"
+    )
+    suite_plugin.mark_suite(config)
+
+
+@pytest.fixture(scope="session")
+def target(moonkey_target: Target) -> Target:
+    """The deployment under test."""
+    return moonkey_target
+
+
+@pytest.fixture(scope="session")
+def api(target: Target) -> Iterator[ApiClient]:
+    """A client with the suite's secret key."""
+    client = target.client()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def reader(pytestconfig: pytest.Config, target: Target) -> CodeReader:
+    """Reads codes: the user's hook, else ``--moonkey-code-command``, else the fake's outbox."""
+    caller = pytestconfig.hook.pytest_moonkey_read_code
+    hook = caller if caller.get_hookimpls() else None
+    command = pytestconfig.getoption("moonkey_code_command", default=None)
+    return CodeReader(target, hook=hook, command=command)
+
+
+@pytest.fixture(scope="session")
+def flows(api: ApiClient, reader: CodeReader) -> Iterator[Flows]:
+    """The suite's users and logins; every user it created is deleted at the end."""
+    made = Flows(api, reader)
+    yield made
+    problems = made.cleanup()
+    if problems:
+        raise ConformanceFailure(
+            "reference §9.3: DeleteUser removes the suite's own users",
+            "HTTP 200 for each DeleteUser",
+            "; ".join(problems),
+        )
+
+
+@pytest.fixture
+def expect(request: pytest.FixtureRequest) -> Expect:
+    """Expectations bound to the test's ``rule`` marker."""
+    return Expect(suite_plugin.rule_of(request.node) or UNNAMED_RULE)
+
+
+@pytest.fixture
+def travel(target: Target, api: ApiClient) -> Iterator[TimeTravel]:
+    """Moves the target in time (fake clock, frozen for the test, restored after)."""
+    machine = TimeTravel(target, api)
+    machine.start()
+    yield machine
+    machine.finish()
+
+
+@pytest.fixture(autouse=True)
+def _requirements(request: pytest.FixtureRequest, target: Target) -> Iterator[None]:
+    """Skip a test whose control is missing; fail one during which the in-process fake crashed."""
+    for marker in request.node.iter_markers("needs_control"):
+        for control in marker.args:
+            if not target.has(control):
+                pytest.skip(target.missing(control))
+    timed = request.node.get_closest_marker("time_dependent") is not None
+    if timed and not target.has("clock") and not target.real_time:
+        pytest.skip(
+            "time-dependent: needs the 'clock' control (/_mock/clock) or "
+            "--moonkey-real-time to wait for real (minutes)"
+        )
+    yield
+    if target.server is not None:
+        crashes = target.server.state.take_crashes()
+        if crashes:
+            raise ConformanceFailure(
+                "the fake never crashes and never breaks openapi.yaml (strict mode)",
+                "no recorded crash",
+                f"{type(crashes[0]).__name__}: {crashes[0]}",
+            )

@@ -1,0 +1,329 @@
+"""What the plugin's fixtures hand out: the shared fake, and one test's own app on it.
+
+:class:`MoonkeyMockServer` is the session's fake (in-process or external); :class:`MoonkeyMock`
+is a test's isolated app with helpers for login, time, faults, outbox and journal. Heavy
+imports (the fake, ``requests``) happen on first use so that merely having the plugin installed
+costs a pytest run nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pytest
+    import requests
+    from requests import Response
+
+    from conformance.control import MockControl
+    from conformance.server import MockServer
+    from mock_server import MockConfig
+
+HTTP_TIMEOUT = 10.0
+OTP_WAIT_SECONDS = 5.0
+
+
+class MoonkeyMockError(RuntimeError):
+    """A helper's call to the fake did not succeed (the message says which and why)."""
+
+
+@dataclass(frozen=True)
+class SessionTokens:
+    """A live session, as a login or the session shortcut returned it.
+
+    Attributes:
+        session_token: the opaque token your app's ``session-token`` header carries.
+        session_jwt: the RS256 session JWT.
+        user_id: the user's id (``user_…``).
+        session: the session object (``id``, ``expires_at``, ``device_info``, …).
+        user: the user object.
+    """
+
+    session_token: str
+    session_jwt: str
+    user_id: str
+    session: dict[str, Any]
+    user: dict[str, Any]
+
+    @property
+    def session_id(self) -> str:
+        """The session's id (``sess_…``), what DeleteSession's ``session_id`` takes."""
+        return str(self.session.get("id", ""))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``{"session-token": …}``: the header the seed's middleware reads."""
+        return {"session-token": self.session_token}
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any]) -> SessionTokens:
+        """Read a VerifyOtp answer (or the control API's ``POST /_mock/sessions`` answer)."""
+        user = dict(body.get("user") or {})
+        return cls(
+            session_token=str(body.get("session_token", "")),
+            session_jwt=str(body.get("session_jwt", "")),
+            user_id=str(body.get("user_id") or user.get("user_id") or user.get("id", "")),
+            session=dict(body.get("session") or {}),
+            user=user,
+        )
+
+
+class MoonkeyMockServer:
+    """The fake a test session shares.
+
+    Attributes:
+        url: base URL of the MoonKey API and of the control API (``/_mock/``).
+        control: control-API client acting on the fake's default app.
+        server: the in-process server, or None when the fake is external.
+        http: the HTTP session the helpers call the API with.
+    """
+
+    def __init__(self, url: str, control: MockControl, server: MockServer | None = None) -> None:
+        import requests
+
+        self.url = url
+        self.control = control
+        self.server = server
+        self.http: requests.Session = requests.Session()
+
+    @classmethod
+    def in_process(cls, config: MockConfig | None = None) -> MoonkeyMockServer:
+        """Start the fake in a thread on ``127.0.0.1:<free port>`` (strict mode by default)."""
+        from conformance.control import MockControl
+        from conformance.server import MockServer
+        from mock_server import MockConfig
+
+        server = MockServer(config or MockConfig.from_env(strict=True)).start()
+        control = MockControl(server.url, admin_token=server.config.admin_token)
+        return cls(server.url, control, server)
+
+    @classmethod
+    def external(cls, url: str, admin_token: str | None = None) -> MoonkeyMockServer:
+        """Use a fake that is already running at ``url`` (checked through ``/_mock/health``)."""
+        import pytest
+        import requests
+
+        from conformance.control import ControlError, MockControl
+        from mock_server import MockConfig
+
+        token = admin_token or MockConfig.from_env().admin_token
+        control = MockControl(url, admin_token=token)
+        try:
+            health = control.health()
+        except (requests.RequestException, ControlError, ValueError) as error:
+            raise pytest.UsageError(f"moonkey-mock: no fake answers at {url}: {error}") from None
+        if health.get("service") != "moonkey-mock":
+            raise pytest.UsageError(f"moonkey-mock: {url} is not a moonkey-mock fake")
+        return cls(url, control)
+
+    @property
+    def external_fake(self) -> bool:
+        """Whether the fake runs outside this process (no crash re-raise, no freezegun)."""
+        return self.server is None
+
+    def raise_crashes(self) -> None:
+        """Re-raise the first exception the in-process fake recorded since the last call."""
+        if self.server is not None:
+            self.server.raise_crashes()
+
+    def reset_clock(self) -> None:
+        """Put the fake's clock back on real (or freezegun's) time."""
+        if self.server is not None:
+            self.server.state.clock.reset()
+        else:
+            self.control.reset_clock()
+
+    def new_app(self, request: pytest.FixtureRequest, settings: dict[str, Any]) -> MoonkeyMock:
+        """A fresh app with its own keys for one test."""
+        created = self.control.create_app(**settings)
+        return MoonkeyMock(self, created, request)
+
+    def close(self) -> None:
+        """Stop the in-process fake and close every connection."""
+        self.http.close()
+        self.control.http.close()
+        if self.server is not None:
+            self.server.stop()
+
+
+class MoonkeyMock:
+    """One test's own app on the fake, and the helpers to drive the fake for it.
+
+    Attributes:
+        base_url: the MoonKey API's base URL (point your app's API URL here).
+        app_id: this test's app.
+        secret_key: the app's secret key (``sk_test_…``).
+        public_token: the app's public token (``pk_test_…``).
+        control: control-API client scoped to this app (everything the helpers do not wrap).
+    """
+
+    def __init__(
+        self, server: MoonkeyMockServer, app: dict[str, Any], request: pytest.FixtureRequest
+    ) -> None:
+        self.server = server
+        self.base_url = server.url
+        self.app_id = str(app["app_id"])
+        self.secret_key = str(app.get("secret_key") or app["secret_keys"][0])
+        self.public_token = str(app["public_token"])
+        self.control = server.control.for_app(self.app_id)
+        self._request = request
+        self._moved_time = False
+
+    # --- where the app under test finds the fake ---------------------------------------
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment variables an app reads to find MoonKey and its keys."""
+        return {
+            "MOONKEY_API_URL": self.base_url,
+            "MOONKEY_BASE_URL": self.base_url,
+            "MOONKEY_SECRET_KEY": self.secret_key,
+            "MOONKEY_PUBLIC_TOKEN": self.public_token,
+            "MOONKEY_APP_ID": self.app_id,
+        }
+
+    def monkeypatch_env(self) -> dict[str, str]:
+        """Put :attr:`env` into ``os.environ`` for this test (undone after it); returns it."""
+        monkeypatch: pytest.MonkeyPatch = self._request.getfixturevalue("monkeypatch")
+        for name, value in self.env.items():
+            monkeypatch.setenv(name, value)
+        return self.env
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Authorization: Bearer <secret key>`` for direct API calls."""
+        return {"Authorization": f"Bearer {self.secret_key}"}
+
+    def api(self, method: str, path: str, json: Any = None, **params: Any) -> Response:
+        """Call the MoonKey API as this app (``api("POST", "/v1/auth/sessions/verify", {...})``)."""
+        return self.server.http.request(
+            method,
+            self.base_url + path,
+            json=json,
+            params=params or None,
+            headers=self.headers,
+            timeout=HTTP_TIMEOUT,
+        )
+
+    # --- sessions ------------------------------------------------------------------------
+    def login(
+        self,
+        email: str,
+        *,
+        session_expires_in: int | None = None,
+        user_agent: str | None = None,
+        ip: str | None = None,
+    ) -> SessionTokens:
+        """Log ``email`` in through the real OTP flow over HTTP (created if new).
+
+        LoginOrCreateUserByEmailOtp, then the passcode from the outbox, then VerifyOtp (with
+        ``session_expires_in`` minutes and a ``device_fingerprint`` when given). Both calls
+        appear in the journal.
+        """
+        self._ok(self.api("POST", "/v1/auth/otps/email/login_or_create", {"email": email}))
+        body: dict[str, Any] = {"email": email, "code": self.last_code(email)}
+        if session_expires_in is not None:
+            body["session_expires_in"] = session_expires_in
+        if user_agent is not None or ip is not None:
+            body["device_fingerprint"] = {"user_agent": user_agent or "", "ip": ip or ""}
+        return SessionTokens.from_body(self._ok(self.api("POST", "/v1/auth/otps/verify", body)))
+
+    def session(
+        self,
+        email: str | None = None,
+        *,
+        user_id: str | None = None,
+        session_expires_in: int | None = None,
+    ) -> SessionTokens:
+        """A session without any login flow (the control API's shortcut; not journaled)."""
+        extra = {} if session_expires_in is None else {"session_expires_in": session_expires_in}
+        return SessionTokens.from_body(
+            self.control.mint_session(email=email, user_id=user_id, **extra)
+        )
+
+    # --- time (one clock for the whole fake; restored after the test) ---------------------
+    def now(self) -> float:
+        """The fake's current time (unix seconds)."""
+        return self.control.now()
+
+    def advance(
+        self, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
+    ) -> float:
+        """Move the fake's clock forward; returns the new time (unix seconds)."""
+        self._moved_time = True
+        self.control.advance(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        return self.now()
+
+    def freeze(self) -> float:
+        """Stop the fake's clock; returns the time it stands at."""
+        self._moved_time = True
+        self.control.freeze()
+        return self.now()
+
+    def unfreeze(self) -> float:
+        """Let the fake's clock run again from where it stands."""
+        self.control.unfreeze()
+        return self.now()
+
+    def set_time(self, at: float | str, *, freeze: bool | None = None) -> float:
+        """Jump to ``at`` (unix seconds or ISO-8601); ``freeze`` also stops or starts it."""
+        self._moved_time = True
+        self.control.set_time(at, freeze=freeze)
+        return self.now()
+
+    # --- faults (only this app's calls are affected) ---------------------------------------
+    def fail_next(
+        self, operation_id: str, status: int = 503, *, times: int = 1, **rule: Any
+    ) -> dict[str, Any]:
+        """Answer the next ``times`` calls of ``operation_id`` with ``status`` (D9 envelope)."""
+        return self.control.fail_next(operation_id, status=status, times=times, **rule)
+
+    def delay(self, operation_id: str, ms: int, *, times: int = 1, **rule: Any) -> dict[str, Any]:
+        """Answer the next ``times`` calls of ``operation_id`` normally, ``ms`` late."""
+        return self.control.add_fault(
+            operation_id, action="delay", delay_ms=ms, times=times, **rule
+        )
+
+    def drop(self, operation_id: str, *, times: int = 1, **rule: Any) -> dict[str, Any]:
+        """Close the connection without an answer on the next ``times`` calls."""
+        return self.control.add_fault(operation_id, action="drop", times=times, **rule)
+
+    # --- what the fake "sent" and what it was asked ----------------------------------------
+    def outbox(self, email: str | None = None, *, kind: str | None = None) -> list[dict[str, Any]]:
+        """Messages sent (to ``email``), newest first: ``{to, kind, code, token, link, …}``."""
+        return self.control.outbox(email, kind=kind)
+
+    def last_code(self, email: str, *, wait: float = OTP_WAIT_SECONDS) -> str:
+        """The newest passcode sent to ``email`` (waits up to ``wait`` seconds for one)."""
+        return self.control.latest_code(email, wait=wait)
+
+    def requests(self, operation_id: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """This app's journal entries: ``{operation_id, status, method, path, body, …}``."""
+        return self.control.requests(operation_id=operation_id, **filters)
+
+    def calls(self, operation_id: str | None = None, **filters: Any) -> int:
+        """How many calls of ``operation_id`` (matching ``filters``) this app made."""
+        return self.control.count(operation_id=operation_id, **filters)
+
+    # --- plumbing ------------------------------------------------------------------------
+    def _ok(self, response: Response) -> dict[str, Any]:
+        try:
+            body: dict[str, Any] = response.json() if response.content else {}
+        except ValueError:
+            body = {}
+        if response.status_code != 200:
+            message = body.get("error_message", response.text[:200])
+            raise MoonkeyMockError(
+                f"{response.request.method} {response.request.path_url} answered "
+                f"{response.status_code}: {message}"
+            )
+        return body
+
+    def close(self) -> None:
+        """After the test: surface crashes, restore the clock, delete the app."""
+        try:
+            self.server.raise_crashes()
+        finally:
+            if self._moved_time or not self.server.external_fake:
+                self.server.reset_clock()
+            self.server.control.delete_app(self.app_id)

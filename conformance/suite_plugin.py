@@ -1,0 +1,178 @@
+"""pytest11 entry point ``moonkey_conformance``: options, fixtures and report of the suite.
+
+Installing moonkey-mock registers this plugin. Its options are namespaced so they never collide
+with another plugin's (``--target`` and ``--api-key`` are accepted only where the suite itself is
+collected, see ``conformance/conftest.py``):
+
+- ``--moonkey-target URL`` / ``--moonkey-api-key KEY``: the deployment to check (default: the
+  fake, started in-process); ``--moonkey-admin-token`` for a fake started with one;
+  ``--moonkey-public-token`` the app's public token (for the "public token refused" rule);
+- ``--moonkey-code-command CMD``: ``CMD <to> <kind>`` prints the newest code sent to ``to``;
+- ``--moonkey-real-time``: time-dependent tests may wait for real on a target without a clock;
+- ``--moonkey-report PATH``: where the per-rule summary is written.
+
+Fixtures: ``moonkey_target`` (session: the :class:`~conformance.target.Target`) and
+``moonkey_schema`` (session: the schemathesis schema bound to it). Hook:
+``pytest_moonkey_read_code(to, kind, target)`` (see :mod:`conformance.hooks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from conformance.report import FAILED, PASSED, SKIPPED, RuleReport
+
+if TYPE_CHECKING:
+    from conformance.target import Target, TargetOptions
+
+DEFAULT_REPORT = "reports/conformance-summary.md"
+REPORT_KEY = pytest.StashKey[RuleReport]()
+TARGET_KEY = pytest.StashKey["Target"]()
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Declare ``pytest_moonkey_read_code``."""
+    from conformance import hooks
+
+    pluginmanager.add_hookspecs(hooks)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The ``--moonkey-*`` options."""
+    group = parser.getgroup("moonkey-conformance", "MoonKey conformance suite")
+    add = group.addoption
+    add(
+        "--moonkey-target",
+        metavar="URL",
+        help="the MoonKey deployment to check (default: the fake in-process)",
+    )
+    add("--moonkey-api-key", metavar="KEY", help="the secret key (sk_test_...) of the app to check")
+    add("--moonkey-admin-token", metavar="TOKEN", help="the fake's --admin-token, if it has one")
+    add("--moonkey-public-token", metavar="TOKEN", help="the same app's public token (pk_...)")
+    add(
+        "--moonkey-code-command",
+        metavar="CMD",
+        help="command printing the newest code/token sent to an address: CMD <to> <otp|magic_link>",
+    )
+    add(
+        "--moonkey-real-time",
+        action="store_true",
+        default=False,
+        help="let time-dependent tests wait for real (minutes) on a target without a clock control",
+    )
+    add(
+        "--moonkey-report", metavar="PATH", help=f"per-rule summary file (default {DEFAULT_REPORT})"
+    )
+
+
+def _option(config: pytest.Config, name: str, alias: str | None = None) -> Any:
+    value = config.getoption(name, default=None)
+    if value is None and alias:
+        value = config.getoption(alias, default=None)
+    return value
+
+
+def target_options(config: pytest.Config) -> TargetOptions:
+    """What the command line says about the target (aliases included)."""
+    from conformance.target import TargetOptions
+
+    return TargetOptions(
+        url=_option(config, "moonkey_target", "conformance_target_alias"),
+        api_key=_option(config, "moonkey_api_key", "conformance_api_key_alias"),
+        admin_token=_option(config, "moonkey_admin_token"),
+        public_token=_option(config, "moonkey_public_token"),
+        real_time=bool(_option(config, "moonkey_real_time")),
+    )
+
+
+@pytest.fixture(scope="session")
+def moonkey_target(pytestconfig: pytest.Config) -> Iterator[Target]:
+    """The deployment under test: ``--moonkey-target``, else the fake started in-process."""
+    from conformance.target import TargetError, resolve
+
+    try:
+        target = resolve(target_options(pytestconfig))
+    except TargetError as error:
+        raise pytest.UsageError(str(error)) from None
+    pytestconfig.stash[TARGET_KEY] = target
+    report = pytestconfig.stash.get(REPORT_KEY, None)
+    if report is not None:
+        report.target = target.describe()
+    try:
+        yield target
+    finally:
+        target.close()
+
+
+@pytest.fixture(scope="session")
+def moonkey_schema(moonkey_target: Target) -> Any:
+    """A schemathesis schema of ``openapi.yaml`` bound to the target (URL and secret key).
+
+    Use it with ``schemathesis.pytest.from_fixture("moonkey_schema")`` in your own tests.
+    """
+    from conformance.schema import load_schema
+
+    return load_schema(moonkey_target.base_url, moonkey_target.api_key)
+
+
+def mark_suite(config: pytest.Config) -> None:
+    """Called by the suite's conftest: this run collects the conformance suite."""
+    if config.stash.get(REPORT_KEY, None) is None:
+        reporter = SuiteReporter(config)
+        config.stash[REPORT_KEY] = reporter.report
+        config.pluginmanager.register(reporter, "moonkey_conformance_report")
+
+
+def rule_of(item: pytest.Item) -> str | None:
+    """The rule a test checks (its ``rule`` marker)."""
+    marker = item.get_closest_marker("rule")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
+class SuiteReporter:
+    """Collects outcomes by rule; prints and writes the summary (registered by the suite)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.report = RuleReport()
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Put each test's rule into its JUnit XML properties."""
+        for item in items:
+            rule = rule_of(item)
+            if rule:
+                item.user_properties.append(("rule", rule))
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Record each phase's outcome under the test's rule."""
+        rule = dict(report.user_properties).get("rule")
+        if not isinstance(rule, str):
+            return
+        # schemathesis gives every operation the function's node id; its label is in head_line
+        test = report.head_line or report.nodeid
+        if report.failed:
+            self.report.record(rule, test, FAILED)
+        elif report.skipped:
+            longrepr = report.longrepr
+            reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+            self.report.record(rule, test, SKIPPED, reason.removeprefix("Skipped: "))
+        elif report.when == "call":
+            self.report.record(rule, test, PASSED)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        """Print the per-rule summary and write it to ``--moonkey-report``."""
+        if not self.report.rules:
+            return
+        terminalreporter.section("MoonKey conformance by rule")
+        for line in self.report.lines():
+            terminalreporter.write_line(line)
+        option = self.config.getoption("moonkey_report", default=None)
+        path = Path(option or DEFAULT_REPORT)
+        if not path.is_absolute():
+            path = Path(self.config.invocation_params.dir) / path
+        self.report.write(path)
+        terminalreporter.write_line(f"summary written to {path}")

@@ -1,0 +1,94 @@
+"""Sessions and users without a login flow, for the control API's shortcuts and seeding.
+
+A minted session is what a successful email passcode login makes (an SMS one for a user with
+only a phone number): same factor, same session, same JWT.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .domain import sessions, users
+from .domain.sessions import Issued
+from .errors import Custom, ValidationError
+from .models import DEFAULT_SESSION_MINUTES, App, Device, Factor, User
+from .state import MockState
+
+
+def find_user(
+    state: MockState,
+    app: App,
+    *,
+    user_id: str | None = None,
+    email: str | None = None,
+    phone_number: str | None = None,
+) -> User | None:
+    """The user named by id, email or phone number (404 for an unknown id)."""
+    if user_id is not None:
+        return users.get(state, app, user_id)
+    if email is not None:
+        return state.store.user_by_email(app.app_id, email)
+    if phone_number is not None:
+        return state.store.user_by_phone(app.app_id, phone_number)
+    raise ValidationError("Send exactly one of 'user_id', 'email', 'phone_number'")
+
+
+def user_for(
+    state: MockState,
+    app: App,
+    *,
+    user_id: str | None = None,
+    email: str | None = None,
+    phone_number: str | None = None,
+) -> User:
+    """The named user; a new active one for an unknown email or phone number."""
+    with state.store.atomic():
+        user = find_user(state, app, user_id=user_id, email=email, phone_number=phone_number)
+        if user is None:
+            user = users.new_user(state, app, email=email, phone_number=phone_number)
+    return user
+
+
+def login(
+    state: MockState,
+    app: App,
+    user: User,
+    *,
+    minutes: int | None = None,
+    verify: bool = True,
+    token: str | None = None,
+) -> tuple[Issued, User]:
+    """A new session for ``user`` by an email (else SMS) passcode factor.
+
+    Args:
+        minutes: session length (default: the app's default, else 10,080).
+        verify: mark the method verified and the user active, as a real login does.
+        token: a fixed session token instead of a random one.
+    """
+    factor = _factor(state, user)
+    length = minutes or app.default_session_minutes or DEFAULT_SESSION_MINUTES
+    with state.store.atomic():
+        if token is not None and state.store.session_by_token(app.app_id, token) is not None:
+            raise Custom(409, "duplicate_session_token", "Another session has this token")
+        if verify:
+            user = users.mark_verified(state, user, factor.method_id)
+        issued = sessions.authenticate(
+            state, app, user, factor, minutes=length, existing=None, device=Device()
+        )
+        if token is not None and issued.session is not None:
+            session = replace(issued.session, token=token)
+            state.store.put_session(session)
+            issued = Issued(session, token, sessions.sign(state, app, session))
+    return issued, user
+
+
+def _factor(state: MockState, user: User) -> Factor:
+    now = state.now_ts()
+    email, phone = user.primary_email, user.primary_phone
+    if email is not None:
+        details = (("email_id", email.id), ("email", email.email))
+        return Factor("email", "otp", email.id, "email", now, details)
+    if phone is not None:
+        details = (("phone_number_id", phone.id), ("phone_number", phone.phone_number))
+        return Factor("sms", "otp", phone.id, "phone_number", now, details)
+    raise ValidationError(f"User '{user.user_id}' has no email or phone number to log in with")

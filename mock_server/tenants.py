@@ -1,0 +1,115 @@
+"""Apps (tenants) for the control API: create, change, delete, and the start-up set.
+
+Creating an app is cheap: an id and two keys from the seeded :class:`~mock_server.ids.Ids`;
+the signing keys (:class:`~mock_server.tokens.KeySet`) are shared by every app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from .errors import AppNotFound, Custom, ValidationError
+from .faults import ANY_APP
+from .ids import KEY_BODY_LENGTH
+from .models import App
+from .state import MockState
+
+# Fields of App a control request may set; keys and ids only on creation.
+SETTINGS = (
+    "name",
+    "default_session_minutes",
+    "jwt_ttl_seconds",
+    "otp_length",
+    "otp_expiry_minutes",
+    "otp_max_attempts",
+    "magic_link_minutes",
+    "default_redirect_url",
+)
+
+
+def resolve(state: MockState, app_id: str | None) -> App:
+    """The app ``app_id`` names (None: the default app), else 404 ``app_not_found``."""
+    if app_id is None:
+        return state.default_app()
+    app = state.store.get_app(app_id)
+    if app is None:
+        raise AppNotFound(f"No app '{app_id}'")
+    return app
+
+
+def scope(state: MockState, app_id: str | None) -> str | None:
+    """A collection filter: None (absent or ``*``) = every app, else a known app's id."""
+    if app_id is None or app_id == ANY_APP:
+        return None
+    return resolve(state, app_id).app_id
+
+
+def template(state: MockState) -> App:
+    """The default app as configured at start-up (new apps take its settings)."""
+    from .app import default_app  # app.py wires this package: imported late, no cycle
+
+    return default_app(state.config, state.now_ts())
+
+
+def create(state: MockState, values: dict[str, Any]) -> App:
+    """A new app from validated CreateApp fields; ids and keys are generated unless given."""
+    ids = state.ids
+    app_id = values.get("app_id") or ids.new("app_")
+    secret = values.get("secret_key") or "sk_test_" + ids.chars(KEY_BODY_LENGTH)
+    public = values.get("public_token") or "pk_test_" + ids.chars(KEY_BODY_LENGTH)
+    with state.store.atomic():
+        _check_free(state, app_id, secret, public)
+        app = replace(
+            template(state),
+            app_id=app_id,
+            secret_keys=(secret,),
+            public_token=public,
+            name=values.get("name") or f"Test app {app_id}",
+            **{k: values[k] for k in SETTINGS if k in values and k != "name"},
+        )
+        state.store.put_app(app)
+    return app
+
+
+def update(state: MockState, app_id: str, values: dict[str, Any]) -> App:
+    """Change an app's settings (validated UpdateApp fields)."""
+    with state.store.atomic():
+        app = replace(resolve(state, app_id), **{k: values[k] for k in SETTINGS if k in values})
+        state.store.put_app(app)
+    return app
+
+
+def delete(state: MockState, app_id: str) -> App:
+    """Delete an app with its records, messages, journal entries and fault rules."""
+    if app_id == state.config.app_id:
+        raise ValidationError("The default app cannot be deleted; reset it instead")
+    app = state.store.delete_app(resolve(state, app_id).app_id)
+    if app is None:
+        raise AppNotFound(f"No app '{app_id}'")
+    forget(state, app_id)
+    return app
+
+
+def forget(state: MockState, app_id: str) -> None:
+    """Drop an app's messages, journal entries and fault rules (not its records)."""
+    state.outbox.clear(app_id)
+    state.journal.clear(app_id)
+    state.faults.clear(app_id)
+
+
+def restore_startup(state: MockState) -> None:
+    """Only the default app left, with its start-up settings and keys."""
+    with state.store.atomic():
+        for app in state.store.apps():
+            if app.app_id != state.config.app_id:
+                state.store.delete_app(app.app_id)
+        state.store.put_app(template(state))
+
+
+def _check_free(state: MockState, app_id: str, secret: str, public: str) -> None:
+    store = state.store
+    if store.get_app(app_id) is not None:
+        raise Custom(409, "duplicate_app", f"An app with id '{app_id}' already exists")
+    if store.app_by_secret_key(secret) is not None or store.app_by_public_token(public):
+        raise Custom(409, "duplicate_app", "Another app already uses this secret key or token")

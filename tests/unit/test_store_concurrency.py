@@ -1,0 +1,93 @@
+"""InMemoryStore under many threads: indexes stay consistent, a session is removed only once."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from mock_server.models import Factor, Session
+from mock_server.store import InMemoryStore
+
+APP = "app_test"
+THREADS = 8
+OPS = 200
+T = TypeVar("T")
+
+
+def _session(thread: int, n: int) -> Session:
+    factor = Factor("email", "otp", "email_x", "email", 0)
+    return Session(
+        session_id=f"sess_{thread}_{n}",
+        app_id=APP,
+        user_id=f"user_{n % 5}",
+        token=f"token_{thread}_{n}",
+        started_at=0,
+        expires_at=10**9,
+        last_active_at=0,
+        updated_at=0,
+        created_at=0,
+        factors=(factor,),
+    )
+
+
+def _run(worker: Callable[[int], T]) -> list[T]:
+    start = threading.Barrier(THREADS)
+
+    def released(index: int) -> T:
+        start.wait(timeout=30)
+        return worker(index)
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(pool.map(released, range(THREADS)))
+
+
+def test_store_concurrent_puts_rotations_and_deletes_keep_indexes_consistent() -> None:
+    store = InMemoryStore()
+
+    def worker(index: int) -> set[str]:
+        kept: set[str] = set()
+        for n in range(OPS):
+            session = _session(index, n)
+            store.put_session(session)
+            if n % 3 == 0:
+                assert store.delete_session(APP, session.session_id) == session
+            elif n % 3 == 1:
+                rotated = dataclasses.replace(session, token=f"rotated_{index}_{n}")
+                store.put_session(rotated)
+                kept.add(rotated.session_id)
+            else:
+                kept.add(session.session_id)
+        return kept
+
+    kept = set().union(*_run(worker))
+    assert store.session_count(APP) == len(kept)
+    listed = {s.session_id for u in range(5) for s in store.user_sessions(APP, f"user_{u}")}
+    assert listed == kept
+    for session_id in kept:
+        session = store.get_session(APP, session_id)
+        assert session is not None
+        assert store.session_by_token(APP, session.token) == session
+    for index in range(THREADS):
+        for n in range(1, OPS, 3):  # rotated: the old token no longer resolves
+            assert store.session_by_token(APP, f"token_{index}_{n}") is None
+
+
+def test_store_concurrent_delete_of_one_session_returns_it_once() -> None:
+    store = InMemoryStore()
+    for n in range(OPS):
+        store.put_session(_session(0, n))
+
+    def worker(_: int) -> list[str]:
+        won = []
+        for n in range(OPS):
+            if store.delete_session(APP, f"sess_0_{n}") is not None:
+                won.append(f"sess_0_{n}")
+        return won
+
+    wins = [session_id for per_thread in _run(worker) for session_id in per_thread]
+    assert sorted(wins) == sorted(f"sess_0_{n}" for n in range(OPS))
+    assert store.session_count() == 0
+    assert all(store.user_sessions(APP, f"user_{u}") == [] for u in range(5))
