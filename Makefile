@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 ARGS   ?=
 EXPRESS := examples/express_app
 
-.PHONY: serve test lint typecheck unit examples-node bench clean
+.PHONY: serve test lint typecheck unit conformance examples-node bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest
 
+# The conformance suite against the in-process fake, a `moonkey-mock serve` process and one
+# started with --no-control (a real deployment's view); reports in reports/.
+conformance: $(STAMP)
+	BIN=$(BIN) scripts/conformance-ci.sh
+
 # The Express example: npm ci when the lockfile changes, then its node:test suite, which
 # starts the fake with this virtualenv's moonkey-mock.
 $(EXPRESS)/node_modules/.installed: $(EXPRESS)/package-lock.json
@@ -36,7 +41,7 @@ $(EXPRESS)/node_modules/.installed: $(EXPRESS)/package-lock.json
 examples-node: $(STAMP) $(EXPRESS)/node_modules/.installed
 	cd $(EXPRESS) && MOONKEY_MOCK_BIN="$(abspath $(BIN))/moonkey-mock" npm test --silent
 
-test: lint typecheck unit examples-node
+test: lint typecheck unit conformance examples-node
 
 # make bench: the fake vs a minimal floor app on 127.0.0.1 (installs wrk); ARGS=--quick
 bench: $(STAMP)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .load import LoadResult, Req, run_wrk
+from .machine import busy_seconds, own_and_children_seconds
 from .pyload import GENERATOR, run_python
 from .servers import Server
 
@@ -54,6 +56,7 @@ class Cell:
     endpoint: str
     load: LoadResult
     cpu_ms_per_request: float
+    other_cores: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """Flat JSON for the report."""
@@ -62,6 +65,7 @@ class Cell:
             "endpoint": self.endpoint,
             **self.load.to_json(),
             "cpu_ms_per_request": round(self.cpu_ms_per_request, 4),
+            "other_cores_busy": round(self.other_cores, 2),
         }
 
 
@@ -98,7 +102,8 @@ class LoadRunner:
     ) -> Cell:
         """Measure ``requests`` against ``server`` at ``connections`` connections."""
         threading.Event().wait(0.2)  # let the previous cell's stragglers drain
-        before = server.cpu_seconds()
+        before = (server.cpu_seconds(), busy_seconds(), own_and_children_seconds())
+        started = time.perf_counter()
         if self.wrk:
             load = run_wrk(
                 self.wrk,
@@ -119,8 +124,12 @@ class LoadRunner:
                 seconds=self.seconds,
                 consume=consume,
             )
-        cpu = server.cpu_seconds() - before
-        cell = Cell(names[0], names[1], load, cpu * 1000 / max(load.requests, 1))
+        wall = time.perf_counter() - started
+        cpu = server.cpu_seconds() - before[0]
+        ours = cpu + own_and_children_seconds() - before[2]
+        # Cores kept busy during the cell by processes other than the server, wrk and us.
+        other = max(0.0, busy_seconds() - before[1] - ours) / wall
+        cell = Cell(names[0], names[1], load, cpu * 1000 / max(load.requests, 1), other)
         self.log(
             f"bench: {names[0]} {names[1]} c={connections}: {load.rps:.0f} req/s, "
             f"ok {load.ok}/{load.requests}, p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms"

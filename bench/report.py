@@ -111,7 +111,7 @@ def load_rows(load: list[dict[str, Any]]) -> Iterator[str]:
     yield (
         f"{'target':<6} {'endpoint':<28} {'conns':>5} {'secs':>5} {'req/s':>8} {'2xx':>7} "
         f"{'other':>6} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} "
-        f"{'xfloor req/s':>12} {'xfloor p99':>10}"
+        f"{'xfloor req/s':>12} {'xfloor p99':>10} {'noise':>5}"
     )
     for cell in load:
         floor = find_cell(load, FLOOR, "sessions/verify", cell["connections"])
@@ -123,7 +123,8 @@ def load_rows(load: list[dict[str, Any]]) -> Iterator[str]:
             f"{_f(cell['p50_ms']):>7} {_f(cell['p99_ms']):>7} "
             f"{_f(cell['cpu_ms_per_request'], 3):>10} "
             f"{_f(ratio(cell['ok_rps'], floor.get('ok_rps'))):>12} "
-            f"{_f(ratio(cell['p99_ms'], floor.get('p99_ms'))):>10}{note}"
+            f"{_f(ratio(cell['p99_ms'], floor.get('p99_ms'))):>10} "
+            f"{_f(cell.get('other_cores_busy'), 2):>5}{note}"
         )
 
 
@@ -165,7 +166,8 @@ def render(results: dict[str, Any]) -> str:
     lines = [
         f"moonkey-mock benchmark ({results['mode']}) on {one_line(info)}",
         f"load average at start {info.get('load_average')}, at end "
-        f"{info.get('load_average_at_end')} (other work on the machine skews the figures)",
+        f"{info.get('load_average_at_end')}; 'noise': cores other processes kept busy "
+        "during the cell (above ~0.1 the cell was disturbed)",
         f"load: {results['generator']}, {results['cell_seconds']} s per cell, "
         f"waitress {results['threads']} threads; {results['seeding'].get('summary', '')}",
         "",

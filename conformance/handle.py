@@ -89,12 +89,12 @@ class MoonkeyMockServer:
 
     @classmethod
     def in_process(cls, config: MockConfig | None = None) -> MoonkeyMockServer:
-        """Start the fake in a thread on ``127.0.0.1:<free port>`` (strict mode by default)."""
+        """Start the fake in a thread on ``127.0.0.1:<free port>`` (strict, control API on)."""
         from conformance.control import MockControl
         from conformance.server import MockServer
         from mock_server import MockConfig
 
-        server = MockServer(config or MockConfig.from_env(strict=True)).start()
+        server = MockServer(config or MockConfig.from_env(strict=True, control=True)).start()
         control = MockControl(server.url, admin_token=server.config.admin_token)
         return cls(server.url, control, server)
 
@@ -135,8 +135,8 @@ class MoonkeyMockServer:
             self.control.reset_clock()
 
     def new_app(self, request: pytest.FixtureRequest, settings: dict[str, Any]) -> MoonkeyMock:
-        """A fresh app with its own keys for one test."""
-        created = self.control.create_app(**settings)
+        """A fresh app with its own keys for one test (named after the test)."""
+        created = self.control.create_app(**{"name": request.node.nodeid[-200:], **settings})
         return MoonkeyMock(self, created, request)
 
     def close(self) -> None:
@@ -306,6 +306,16 @@ class MoonkeyMock:
         return self.control.count(operation_id=operation_id, **filters)
 
     # --- plumbing ------------------------------------------------------------------------
+    def _raise_external_crashes(self) -> None:
+        """An external fake's crashes show as 500s no fault injected (its log has the trace)."""
+        crashed = self.control.requests(status=500, injected=False)
+        if crashed:
+            calls = ", ".join(sorted({f"{e['method']} {e['path']}" for e in crashed}))
+            raise MoonkeyMockError(
+                f"the external fake answered 500 internal_error to {calls} during this test "
+                "(a crash inside the fake: see its log)"
+            )
+
     def _ok(self, response: Response) -> dict[str, Any]:
         try:
             body: dict[str, Any] = response.json() if response.content else {}
@@ -323,6 +333,8 @@ class MoonkeyMock:
         """After the test: surface crashes, restore the clock, delete the app."""
         try:
             self.server.raise_crashes()
+            if self.server.external_fake:
+                self._raise_external_crashes()
         finally:
             if self._moved_time or not self.server.external_fake:
                 self.server.reset_clock()

@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from conformance.handle import MoonkeyMock, MoonkeyMockServer, SessionTokens
+from conformance.handle import MoonkeyMock, MoonkeyMockError, MoonkeyMockServer, SessionTokens
 
-__all__ = ["MoonkeyMock", "MoonkeyMockServer", "SessionTokens"]
+__all__ = ["MoonkeyMock", "MoonkeyMockError", "MoonkeyMockServer", "SessionTokens"]
 
 URL_ENV = "MOONKEY_MOCK_URL"
 SERVER_KEY = pytest.StashKey["MoonkeyMockServer"]()

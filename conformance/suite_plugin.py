@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 DEFAULT_REPORT = "reports/conformance-summary.md"
 REPORT_KEY = pytest.StashKey[RuleReport]()
-TARGET_KEY = pytest.StashKey["Target"]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -98,7 +97,6 @@ def moonkey_target(pytestconfig: pytest.Config) -> Iterator[Target]:
         target = resolve(target_options(pytestconfig))
     except TargetError as error:
         raise pytest.UsageError(str(error)) from None
-    pytestconfig.stash[TARGET_KEY] = target
     report = pytestconfig.stash.get(REPORT_KEY, None)
     if report is not None:
         report.target = target.describe()
@@ -110,9 +108,11 @@ def moonkey_target(pytestconfig: pytest.Config) -> Iterator[Target]:
 
 @pytest.fixture(scope="session")
 def moonkey_schema(moonkey_target: Target) -> Any:
-    """A schemathesis schema of ``openapi.yaml`` bound to the target (URL and secret key).
+    """A schemathesis schema of ``openapi.yaml`` bound to the target.
 
-    Use it with ``schemathesis.pytest.from_fixture("moonkey_schema")`` in your own tests.
+    Its configuration holds the target's base URL and the secret key header (applied to the
+    cases schemathesis generates; a hand-made ``Case`` needs ``headers=``), and the suite's
+    checks. Example: ``moonkey_schema["/v1/auth/jwks/default"]["GET"].Case(headers=...)``.
     """
     from conformance.schema import load_schema
 

@@ -98,7 +98,13 @@ class Target:
 
     def describe(self) -> str:
         """One line for the report header."""
-        kind = "in-process fake" if self.in_process else "moonkey-mock" if self.is_fake else "real"
+        kind = (
+            "in-process fake"
+            if self.in_process
+            else "moonkey-mock"
+            if self.is_fake
+            else "no control API"
+        )
         controls = ", ".join(sorted(self.controls)) or "none"
         timing = "real waiting allowed" if self.real_time else "no real waiting"
         return f"{self.base_url} ({kind}; controls: {controls}; {timing})"

@@ -41,14 +41,14 @@ def _wrong_key() -> str:
     return "sk_test_" + "".join(secrets.choice(alphabet) for _ in range(48))
 
 
-@pytest.mark.rule("D18 / seed L22, L581-L584: a request without an API key: 401 unauthorized")
+@pytest.mark.rule("D18 / seed L22, L583: a request without an API key: 401 unauthorized")
 @pytest.mark.parametrize("operation", OPERATIONS, ids=IDS)
 def test_no_key_refused(api: ApiClient, expect: Expect, operation: Any) -> None:
     """No ``Authorization`` header at all."""
     expect.error(_call(api, operation, key=None), 401, "unauthorized")
 
 
-@pytest.mark.rule("D18 / seed L586-L589: an unknown secret key: 401 unauthorized")
+@pytest.mark.rule("D18 / seed L583, L587-L589: an unknown secret key: 401 unauthorized")
 @pytest.mark.parametrize("operation", OPERATIONS, ids=IDS)
 def test_wrong_key_refused(api: ApiClient, expect: Expect, operation: Any) -> None:
     """A well-formed ``sk_test_`` key that no app has."""
@@ -56,7 +56,7 @@ def test_wrong_key_refused(api: ApiClient, expect: Expect, operation: Any) -> No
     expect.error(refused, 401, "unauthorized")
 
 
-@pytest.mark.rule("D18 / seed L587: a header that is not 'Bearer <key>': 401 unauthorized")
+@pytest.mark.rule("D18 / seed L588: a header that is not 'Bearer <key>': 401 unauthorized")
 def test_malformed_header_refused(api: ApiClient, target: Target, expect: Expect) -> None:
     """``Authorization: Basic <key>``."""
     refused = api.call(

@@ -10,6 +10,7 @@ did not create.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from conformance.schema import load_schema
 from conformance.target import Target
 
 SCHEMA = load_schema()
+PARAMETRIZE: Callable[[Callable[..., None]], Callable[..., None]] = SCHEMA.parametrize()
 CREATING = {"CreateUser", "InviteUserByMagicLink"}
 STATEFUL_SCENARIOS = 12
 STATEFUL_STEPS = 6
@@ -50,7 +52,7 @@ def _headers(target: Target) -> dict[str, str]:
 
 
 @pytest.mark.rule("OpenAPI: every operation answers as openapi.yaml documents (D9 errors)")
-@SCHEMA.parametrize()
+@PARAMETRIZE
 @settings(deadline=None, suppress_health_check=QUIET, database=None)
 def test_operation_conforms(case: Any, target: Target, flows: Flows) -> None:
     """One operation, positive and negative data, every check of ``conformance.schema``."""
@@ -72,7 +74,7 @@ def test_links_conform(target: Target, flows: Flows) -> None:
         schema = schema.exclude(operation_id="DeleteUser")
     base: Any = schema.as_state_machine()
 
-    class Walk(base):  # type: ignore[misc, valid-type]
+    class Walk(base):  # type: ignore[misc]
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"base_url": target.base_url, "headers": _headers(target)}
 

@@ -27,6 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--strict", action="store_true", default=None, help="validate responses")
     serve.add_argument("--threads", type=int, help="waitress worker threads (default 8)")
     _add_control_options(serve)
+    commands.add_parser(
+        "conformance",
+        add_help=False,
+        help="check a deployment: conformance --target URL --api-key KEY [pytest args]",
+    )
     return parser
 
 
@@ -59,6 +64,11 @@ def _add_control_options(serve: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``moonkey-mock`` and ``python -m mock_server``."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    if given[:1] == ["conformance"]:  # its own options, the rest goes to pytest
+        from conformance.command import main as conformance
+
+        return conformance(given[1:])
     args = build_parser().parse_args(argv)
     if args.command in (None, "serve"):
         return serve(vars(args))

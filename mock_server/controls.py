@@ -25,10 +25,10 @@ from typing import Any
 
 from . import shortcuts, snapshot, tenants
 from .clock import ControllableClock
-from .domain import oauth
 from .errors import Custom, ValidationError
-from .faults import ANY_APP, build_rule
-from .models import DEFAULT_JWT_TTL_SECONDS, OAuthToken
+from .fault_rules import build_rule
+from .faults import ANY_APP
+from .models import DEFAULT_JWT_TTL_SECONDS
 from .reply import session_fields
 from .spec import Operation, Spec, load_spec
 from .state import MockState
@@ -378,7 +378,7 @@ class Controls:
         values = _clean(name=name, provider_subject=provider_subject, app_id=app_id)
         self._body("MintOauthToken", {"provider": provider, "email": email, **values})
         app = tenants.resolve(self.state, app_id)
-        token = oauth.mint_token(
+        return shortcuts.oauth_token(
             self.state,
             app,
             provider=provider,
@@ -386,22 +386,6 @@ class Controls:
             name=name or "",
             provider_subject=provider_subject,
         )
-        return _token_view(token)
-
-
-def _token_view(token: OAuthToken) -> Json:
-    return {
-        "token": token.token,
-        "provider": token.provider,
-        "provider_subject": token.provider_subject,
-        "user_id": token.user_id,
-        "email_id": token.email_id,
-        "user_created": token.user_created,
-        "access_token": token.access_token,
-        "refresh_token": token.refresh_token,
-        "created_at": token.created_at,
-        "expires_at": token.expires_at,
-    }
 
 
 def _instant(at: float | str) -> _dt.datetime:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -27,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 from flask import request
 from waitress.channel import ClientDisconnected
 
-from .errors import ValidationError, envelope
-from .spec import Operation, Spec
+from .errors import envelope
+from .spec import Operation
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -88,6 +87,7 @@ class Rule:
     remaining: int | None = None
     fired: int = 0
     hits: deque[float] = field(default_factory=deque)
+    released: threading.Event = field(default_factory=threading.Event)
 
     def to_json(self) -> Json:
         """The control API's view of the rule."""
@@ -136,7 +136,6 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.rules: tuple[Rule, ...] = ()
-        self._release = threading.Event()
 
     def add(self, rule: Rule) -> Rule:
         """Activate ``rule``."""
@@ -145,21 +144,22 @@ class Faults:
         return rule
 
     def remove(self, rule_id: str) -> Rule | None:
-        """Deactivate one rule; returns it, or None when unknown."""
+        """Deactivate one rule (its delayed and hung calls go on at once); None when unknown."""
         with self._lock:
             found = next((r for r in self.rules if r.id == rule_id), None)
             self.rules = tuple(r for r in self.rules if r is not found)
+        if found is not None:
+            found.released.set()
         return found
 
     def clear(self, app_id: str | None = None) -> int:
-        """Remove every rule (or one app's) and release delayed and hung calls."""
+        """Remove every rule (or one app's); their delayed and hung calls go on at once."""
         with self._lock:
-            kept = tuple(r for r in self.rules if app_id is not None and r.app_id != app_id)
-            removed = len(self.rules) - len(kept)
-            self.rules = kept
-            release, self._release = self._release, threading.Event()
-        release.set()
-        return removed
+            gone = [r for r in self.rules if app_id is None or r.app_id == app_id]
+            self.rules = tuple(r for r in self.rules if r not in gone)
+        for rule in gone:
+            rule.released.set()
+        return len(gone)
 
     def views(self, app_id: str | None = None) -> list[Json]:
         """The rules (or one app's) as JSON, with their counters."""
@@ -168,9 +168,8 @@ class Faults:
 
     def fire(self, state: MockState, op: Operation, params: Mapping[str, str]) -> Fired | None:
         """Apply the rules to the current request: wait for delays, decide the outcome."""
-        release = self._release
         call = _Call(state, op, params)
-        pause, delayed = 0.0, None
+        delayed = None
         for rule in self.rules:
             if not call.selects(rule):
                 continue
@@ -178,16 +177,13 @@ class Faults:
             if amount is None:
                 continue
             if rule.action == "delay":
-                pause, delayed = pause + amount, rule
+                rule.released.wait(amount)  # real time; removing the rule ends the wait
+                delayed = rule
                 continue
-            release.wait(pause)
             if rule.action == "hang":
-                release.wait(rule.hang_seconds or DEFAULT_HANG_SECONDS)
+                rule.released.wait(rule.hang_seconds or DEFAULT_HANG_SECONDS)
             return _outcome(rule, call, amount)
-        if delayed is None:
-            return None
-        release.wait(pause)
-        return Fired(delayed.id, "delay", call.app_id, final=False)
+        return None if delayed is None else Fired(delayed.id, "delay", call.app_id, final=False)
 
     def _decide(self, state: MockState, rule: Rule) -> float | None:
         """Whether ``rule`` fires now (None: no); the delay or Retry-After it brings."""
@@ -318,98 +314,6 @@ def default_message(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Injected error"
-
-
-# --- building rules from a validated control request -------------------------------------
-
-
-def build_rule(state: MockState, body: Json, *, rule_id: str, app_id: str) -> Rule:
-    """A :class:`Rule` from a validated AddFault / AddRateLimit body (``limit`` = preset)."""
-    ops, op_id, method, path = _target(state.spec, body)
-    preset = "limit" in body
-    action = "rate_limit" if preset else str(body.get("action", "error"))
-    rule = Rule(
-        id=rule_id,
-        app_id=app_id,
-        action=action,
-        operation_ids=ops,
-        operation_id=op_id,
-        method=method,
-        path=path,
-        match=dict(body.get("match") or {}),
-        times=None if preset else body.get("times"),
-        probability=1.0 if preset else float(body.get("probability", 1)),
-        created_at=state.now(),
-        limit=body.get("limit"),
-        window_seconds=body.get("window_seconds"),
-        delay_ms=body.get("delay_ms"),
-        hang_seconds=body.get("hang_seconds"),
-        retry_after=body.get("retry_after"),
-    )
-    rule.remaining = rule.times
-    if "delay_range_ms" in body:
-        low, high = body["delay_range_ms"]
-        if low > high:
-            raise ValidationError("delay_range_ms must be [low, high] with low <= high")
-        rule.delay_range_ms = (float(low), float(high))
-    if action == "hang" and rule.hang_seconds is None:
-        rule.hang_seconds = DEFAULT_HANG_SECONDS
-    if action in {"error", "rate_limit"}:
-        _answer(state, rule, body)
-    return rule
-
-
-def _answer(state: MockState, rule: Rule, body: Json) -> None:
-    """Status, type and message of an error rule, checked against every operation it targets."""
-    status = 429 if rule.action == "rate_limit" else int(body.get("status", DEFAULT_STATUS))
-    rule.status = status
-    rule.error_type = body.get("error_type") or default_type(status)
-    default = default_message(status)
-    if rule.action == "rate_limit":
-        default = f"Too many requests: at most {rule.limit} per {rule.window_seconds:g} seconds"
-    rule.message = body.get("message") or default
-    sample = envelope(status, rule.error_type, rule.message)
-    for op in _operations(state.spec, rule.operation_ids):
-        if status not in op.statuses:
-            shown = ", ".join(str(s) for s in sorted(op.statuses) if s >= 400)
-            raise ValidationError(
-                f"{op.operation_id} does not document status {status} (it documents {shown})"
-            )
-        problems = state.validators.response_problems(op, status, sample)
-        if problems:
-            raise ValidationError(f"The injected answer would break openapi.yaml: {problems[0]}")
-
-
-def _operations(spec: Spec, ids: frozenset[str] | None) -> Iterable[Operation]:
-    if ids is None:
-        return spec.operations.values()
-    return [spec.operations[i] for i in sorted(ids)]
-
-
-def _target(
-    spec: Spec, body: Json
-) -> tuple[frozenset[str] | None, str | None, str | None, str | None]:
-    """(operation ids or None = all, shown operation id, method, concrete path or None)."""
-    op_id, method, path = body.get("operation_id"), body.get("method"), body.get("path")
-    if op_id is not None and (method is not None or path is not None):
-        raise ValidationError("Send operation_id, or method and path, not both")
-    if (method is None) != (path is None):
-        raise ValidationError("Send method and path together")
-    if op_id is not None:
-        if op_id not in spec.operations:
-            raise ValidationError(f"Unknown operation_id '{op_id}': see openapi.yaml")
-        return frozenset({op_id}), op_id, spec.operations[op_id].method, None
-    if method is None or path is None:
-        return None, None, None, None
-    for op in spec.operations.values():
-        if op.method != method:
-            continue
-        if op.path == path:
-            return frozenset({op.operation_id}), op.operation_id, method, None
-        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(op.path))
-        if re.fullmatch(pattern, path):
-            return frozenset({op.operation_id}), op.operation_id, method, path
-    raise ValidationError(f"No operation {method} {path} in openapi.yaml")
 
 
 # --- the WSGI side of a dropped connection ------------------------------------------------

@@ -1,14 +1,16 @@
-"""Sessions and users without a login flow, for the control API's shortcuts and seeding.
+"""Sessions, users and OAuth tokens without a login flow (control API shortcuts, seeding).
 
 A minted session is what a successful email passcode login makes (an SMS one for a user with
-only a phone number): same factor, same session, same JWT.
+only a phone number): same factor, same session, same JWT. A minted OAuth token is what the
+fake provider's consent page makes (``domain.oauth.mint_token``).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from .domain import sessions, users
+from .domain import oauth, sessions, users
 from .domain.sessions import Issued
 from .errors import Custom, ValidationError
 from .models import DEFAULT_SESSION_MINUTES, App, Device, Factor, User
@@ -92,3 +94,30 @@ def _factor(state: MockState, user: User) -> Factor:
         details = (("phone_number_id", phone.id), ("phone_number", phone.phone_number))
         return Factor("sms", "otp", phone.id, "phone_number", now, details)
     raise ValidationError(f"User '{user.user_id}' has no email or phone number to log in with")
+
+
+def oauth_token(
+    state: MockState,
+    app: App,
+    *,
+    provider: str,
+    email: str,
+    name: str = "",
+    provider_subject: str | None = None,
+) -> dict[str, Any]:
+    """A token for VerifyOAuthToken, as if ``email`` had consented at ``provider``."""
+    token = oauth.mint_token(
+        state, app, provider=provider, email=email, name=name, provider_subject=provider_subject
+    )
+    return {
+        "token": token.token,
+        "provider": token.provider,
+        "provider_subject": token.provider_subject,
+        "user_id": token.user_id,
+        "email_id": token.email_id,
+        "user_created": token.user_created,
+        "access_token": token.access_token,
+        "refresh_token": token.refresh_token,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+    }

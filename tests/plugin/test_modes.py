@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import mock_server.domain.sessions
 from conformance.server import MockServer
 from mock_server import MockConfig
 
@@ -92,6 +93,34 @@ def test_moonkey_mock_external_url_from_the_environment(
     monkeypatch.setenv("OUTER_URL", outer_fake.url)
     pytester.makepyfile(LOGIN_TEST)
     pytester.runpytest(*ARGS).assert_outcomes(passed=1)
+
+
+def test_moonkey_mock_reports_an_external_fakes_crash_at_teardown(
+    pytester: pytest.Pytester, outer_fake: MockServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom inside the external fake")
+
+    monkeypatch.setattr(mock_server.domain.sessions, "verify", explode)
+    pytester.makepyfile(
+        """
+        def test_crashes_the_fake(moonkey_mock):
+            me = moonkey_mock.session("ada@example.com")
+            body = {"session_token": me.session_token}
+            assert moonkey_mock.api("POST", "/v1/auth/sessions/verify", body).status_code == 500
+            moonkey_mock.fail_next("GetJWKs", status=500)  # an injected 500 is not a crash
+            assert moonkey_mock.api("GET", "/v1/auth/jwks/default").status_code == 500
+        """
+    )
+    result = pytester.runpytest(*ARGS, "--moonkey-mock-url", outer_fake.url)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*MoonkeyMockError: the external fake answered 500 internal_error to "
+            "POST /v1/auth/sessions/verify during this test*"
+        ]
+    )
+    assert [str(c) for c in outer_fake.state.take_crashes()] == ["boom inside the external fake"]
 
 
 def test_moonkey_mock_external_url_without_a_fake_is_a_usage_error(

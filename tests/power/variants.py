@@ -134,8 +134,8 @@ def verify_returns_other_users_session(mp: pytest.MonkeyPatch) -> None:
 
     def verify(state: Any, app: Any, **kwargs: Any) -> Any:
         issued, user = original_verify(state, app, **kwargs)
+        mine = issued.session.user_id if issued.session is not None else None
         for other in reversed(issued_log):
-            mine = issued.session.user_id
             if other.session is not None and other.session.user_id != mine:
                 owner = state.store.get_user(app.app_id, other.session.user_id)
                 return (other, owner) if owner is not None else (issued, user)

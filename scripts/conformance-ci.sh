@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The conformance suite three ways, as CI runs it (make conformance):
+#   1. against the fake started in-process by the suite;
+#   2. against a separately started `moonkey-mock serve` process (control API on);
+#   3. against `moonkey-mock serve --no-control`, a stand-in for a real deployment: the tests that
+#      need a control are skipped with reasons, codes come from the fake's console log.
+# Reports (JUnit XML + per-rule summaries) go to reports/. Servers are killed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
+REPORTS=${REPORTS:-reports}
+# extra arguments for every run, e.g. CONFORMANCE_ARGS="--no-schema" or "-x"
+read -r -a EXTRA <<<"${CONFORMANCE_ARGS:-}"
+mkdir -p "$REPORTS"
+WORK=$(mktemp -d)
+PIDS=()
+
+cleanup() {
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_fake NAME [serve options]: start a fake on a free port; sets URL, KEY, PUBLIC, LOG.
+start_fake() {
+  local name=$1
+  shift
+  LOG="$WORK/$name.log"
+  "$BIN/moonkey-mock" serve --port 0 "$@" >"$LOG" 2>&1 &
+  PIDS+=("$!")
+  URL=""
+  for _ in $(seq 1 200); do
+    URL=$(sed -n 's|^moonkey-mock listening on \(http://[^ ]*\).*|\1|p' "$LOG")
+    [ -n "$URL" ] && break
+    kill -0 "${PIDS[-1]}" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$URL" ]; then
+    echo "conformance-ci: the fake '$name' did not start:" >&2
+    cat "$LOG" >&2
+    exit 1
+  fi
+  KEY=$(sed -n 's/^ *secret key: *//p' "$LOG")
+  PUBLIC=$(sed -n 's/^ *public token: *//p' "$LOG")
+}
+
+# timed NAME COMMAND...: run and print how long it took.
+timed() {
+  local name=$1 started ended
+  shift
+  started=$(date +%s%N)
+  "$@"
+  ended=$(date +%s%N)
+  echo "conformance-ci: [$name] passed in $(((ended - started) / 1000000)) ms"
+}
+
+reports() {
+  echo --junitxml "$REPORTS/conformance-$1.xml" --moonkey-report "$REPORTS/conformance-$1.md"
+}
+
+# 1. in-process fake
+# shellcheck disable=SC2046
+timed in-process "$BIN/moonkey-mock" conformance -q $(reports in-process) "${EXTRA[@]}"
+
+# 2. a separately started fake, through the installed command
+start_fake serve
+# shellcheck disable=SC2046
+timed serve "$BIN/moonkey-mock" conformance --target "$URL" --api-key "$KEY" \
+  --moonkey-public-token "$PUBLIC" -q $(reports serve) "${EXTRA[@]}"
+
+# 3. no control API: a real deployment's view; codes read from the console log
+start_fake no-control --no-control
+# shellcheck disable=SC2046
+timed no-control "$BIN/moonkey-mock" conformance --target "$URL" --api-key "$KEY" \
+  --moonkey-public-token "$PUBLIC" \
+  --moonkey-code-command "$BIN/python -m conformance.log_reader $LOG" -q -rs $(reports no-control) "${EXTRA[@]}"
