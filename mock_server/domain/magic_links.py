@@ -17,7 +17,7 @@ from mock_server.errors import (
     UserNotFound,
     ValidationError,
 )
-from mock_server.models import App, Device, Factor, MagicToken, User
+from mock_server.models import App, Factor, MagicToken, User
 from mock_server.outbox import Message
 from mock_server.state import MockState
 
@@ -204,15 +204,7 @@ def verify(state: MockState, app: App, body: dict[str, Any]) -> tuple[User, str,
             last_verified_at=now,
             details=(("email_id", magic.email_id), ("email", address)),
         )
-        issued = sessions.authenticate(
-            state,
-            app,
-            user,
-            factor,
-            minutes=body.get("session_expires_in"),
-            existing=existing,
-            device=Device.from_body(body),
-        )
+        issued = sessions.authenticate_request(state, app, user, factor, body, existing)
         if magic.request_origin_token:
             session_id = issued.session.session_id if issued.session else ""
             state.store.put_magic_outcome(replace(magic, used_at=now, session_id=session_id))

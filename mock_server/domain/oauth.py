@@ -20,7 +20,7 @@ from mock_server.errors import (
     SessionUserMismatch,
     ValidationError,
 )
-from mock_server.models import App, Device, Factor, IdpLink, OAuthState, OAuthToken, User
+from mock_server.models import App, Factor, IdpLink, OAuthState, OAuthToken, User
 from mock_server.state import MockState
 
 from . import redirects, sessions, users
@@ -265,13 +265,5 @@ def verify(state: MockState, app: App, body: dict[str, Any]) -> tuple[User, OAut
             last_verified_at=state.now_ts(),
             details=(("provider_subject", oauth.provider_subject),),
         )
-        issued = sessions.authenticate(
-            state,
-            app,
-            user,
-            factor,
-            minutes=body.get("session_expires_in"),
-            existing=existing,
-            device=Device.from_body(body),
-        )
+        issued = sessions.authenticate_request(state, app, user, factor, body, existing)
     return user, oauth, issued

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mock_server.errors import InvalidOtp, MethodNotFound, OtpExpired, TooManyAttempts, UserNotFound
-from mock_server.models import App, Device, Factor, OtpChallenge, User
+from mock_server.models import App, Factor, OtpChallenge, User
 from mock_server.outbox import Message
 from mock_server.state import MockState
 
@@ -141,15 +141,7 @@ def verify(state: MockState, app: App, body: dict[str, Any]) -> tuple[User, str,
             last_verified_at=state.now_ts(),
             details=((channel.id_field, method_id), (channel.value_field, address)),
         )
-        issued = sessions.authenticate(
-            state,
-            app,
-            user,
-            factor,
-            minutes=body.get("session_expires_in"),
-            existing=existing,
-            device=Device.from_body(body),
-        )
+        issued = sessions.authenticate_request(state, app, user, factor, body, existing)
     return user, method_id, channel, issued
 
 

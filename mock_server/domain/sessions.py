@@ -179,6 +179,26 @@ def authenticate(
     return Issued(session, session.token, sign(state, app, session))
 
 
+def authenticate_request(
+    state: MockState,
+    app: App,
+    user: User,
+    factor: Factor,
+    body: dict[str, Any],
+    existing: Session | None,
+) -> Issued:
+    """:func:`authenticate` with the length and device a verify request's body carries."""
+    return authenticate(
+        state,
+        app,
+        user,
+        factor,
+        minutes=body.get("session_expires_in"),
+        existing=existing,
+        device=Device.from_body(body),
+    )
+
+
 def _extend(
     state: MockState, session: Session, factor: Factor, minutes: int | None, now: int
 ) -> Session:
