@@ -10,6 +10,7 @@ Each prints one JSON object on stdout.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import random
@@ -148,6 +149,8 @@ def measure_store(sessions: int, calls: int) -> dict[str, Any]:
         "peak_rss_mib": round(peak / 1024, 1),
         "rss_mib": round(rss / 1024, 1),
         "verify": summary_ms(timed_calls(verify, calls)),
+        # What a full collection of the heap costs: a request that triggers one waits this long.
+        "full_gc_ms": round(timed_calls(gc.collect, 1)[0] * 1000, 1),
     }
 
 

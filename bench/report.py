@@ -153,6 +153,10 @@ def single_rows(results: dict[str, Any]) -> Iterator[str]:
         scale = results.get("scaling", {}).get(size, {})
         label = f"verify in-process, {scale.get('sessions', 0):,} sessions stored"
         yield _stat_row(label, scale.get("verify"))
+    for size in ("small", "large"):
+        scale = results.get("scaling", {}).get(size, {})
+        label = f"one full GC pass (gc.collect), {scale.get('sessions', 0):,} sessions"
+        yield f"{label:<52} {_f(scale.get('full_gc_ms'), 1):>9} ms"
     large = results.get("scaling", {}).get("large", {})
     yield (
         f"{'peak RSS, ' + format(large.get('sessions', 0), ',') + ' sessions':<52} "
