@@ -9,6 +9,7 @@ import base64
 import datetime as _dt
 import hashlib
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,10 @@ from .ids import Ids
 from .models import App, Json, Session
 
 SESSION_CLAIM_NS = "https://streambird.io/jwt/session"
+# A session's JWT is handed out again while the session is unchanged and the JWT has at least
+# (1 - 1/REUSE_FRACTION) of its lifetime left: an RSA signature is most of a verify's cost.
+REUSE_FRACTION = 10
+REUSE_CACHE_SIZE = 10_000
 ISSUER_HOST = "api.moonkey.fun"
 
 
@@ -82,6 +87,7 @@ class KeySet:
         self._ids = ids
         self._lock = threading.Lock()
         self._keys: list[SigningKey] = []
+        self._issued: OrderedDict[str, tuple[object, int, int, str]] = OrderedDict()
         key = _load_pem(pem_file) if pem_file else _generate()
         self._add(key, now)
 
@@ -114,6 +120,29 @@ class KeySet:
         """An RS256 JWS of ``claims`` with the current key's ``kid``."""
         key = self.current
         return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
+
+    def session_jwt(self, app: App, session: Session, now: int) -> str:
+        """The session's JWT at ``now``: the one issued lately if nothing it states changed.
+
+        Reused only while the session's token, expiry and factors, the app's lifetime setting
+        and the signing key are the same, and within the first tenth of the JWT's lifetime.
+        """
+        ttl, kid = app.jwt_ttl_seconds, self.current.kid
+        stamp = (session.token, session.expires_at, session.factors, ttl, app.app_id, kid)
+        window = max(1, app.jwt_ttl_seconds // REUSE_FRACTION)
+        with self._lock:
+            hit = self._issued.get(session.session_id)
+            if hit is not None and hit[0] == stamp and hit[1] <= now < min(hit[1] + window, hit[2]):
+                self._issued.move_to_end(session.session_id)
+                return hit[3]
+        claims = session_claims(app, session, now)
+        token = self.sign(claims)
+        with self._lock:
+            self._issued[session.session_id] = (stamp, now, int(claims["exp"]), token)
+            self._issued.move_to_end(session.session_id)
+            if len(self._issued) > REUSE_CACHE_SIZE:
+                self._issued.popitem(last=False)
+        return token
 
     def decode(self, token: str) -> Json | None:
         """Claims of a JWT signed by one of our keys, or None (signature only; no time checks)."""

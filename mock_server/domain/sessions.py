@@ -12,7 +12,7 @@ from typing import Any
 from mock_server.errors import InvalidSession, SessionNotFound, SessionUserMismatch, UserNotFound
 from mock_server.models import App, Device, Factor, Session, User
 from mock_server.state import MockState
-from mock_server.tokens import issuer, session_claims, valid_at
+from mock_server.tokens import issuer, valid_at
 
 MINUTE = 60
 
@@ -77,8 +77,8 @@ def credential(
 
 
 def sign(state: MockState, app: App, session: Session) -> str:
-    """A fresh session JWT valid now (exp capped at the session's expiry)."""
-    return state.keys.sign(session_claims(app, session, state.now_ts()))
+    """A session JWT valid now (exp capped at the session's expiry; reused while fresh)."""
+    return state.keys.session_jwt(app, session, state.now_ts())
 
 
 def owner(state: MockState, app: App, session: Session) -> User:
