@@ -86,7 +86,7 @@ def _view(state: MockState, op: Operation, handler: Handler) -> Callable[..., Re
             app_id = app.app_id
             query = state.validators.query(op, request.args)
             body = read_body(state, op)
-            call = Call(state, app, body, query, path, _ip(), _agent(), request.host_url)
+            call = Call(state, app, body, query, path, _ip(), _agent(), _base_url())
             reply = handler(call)
             status, payload, headers = reply.status, reply.body, dict(reply.headers)
         except ApiError as error:
@@ -230,6 +230,13 @@ def render(status: int, payload: Any, headers: dict[str, str] | None = None) -> 
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def _base_url() -> str:
+    # Werkzeug's host_url re-derives and IRI-encodes the URL on every call; the environ has it.
+    env = request.environ
+    host = env.get("HTTP_HOST") or f"{env['SERVER_NAME']}:{env['SERVER_PORT']}"
+    return f"{env['wsgi.url_scheme']}://{host}/"
 
 
 def _ip() -> str:

@@ -88,6 +88,7 @@ class KeySet:
         self._lock = threading.Lock()
         self._keys: list[SigningKey] = []
         self._issued: OrderedDict[str, tuple[object, int, int, str]] = OrderedDict()
+        self._verified: OrderedDict[str, Json] = OrderedDict()
         key = _load_pem(pem_file) if pem_file else _generate()
         self._add(key, now)
 
@@ -145,7 +146,25 @@ class KeySet:
         return token
 
     def decode(self, token: str) -> Json | None:
-        """Claims of a JWT signed by one of our keys, or None (signature only; no time checks)."""
+        """Claims of a JWT signed by one of our keys, or None (signature only; no time checks).
+
+        Checked signatures are remembered (bounded): the same JWT verified again costs a lookup.
+        """
+        with self._lock:
+            known = self._verified.get(token)
+            if known is not None:
+                self._verified.move_to_end(token)
+                return dict(known)
+        claims = self._check(token)
+        if claims is not None:
+            with self._lock:
+                self._verified[token] = claims
+                if len(self._verified) > REUSE_CACHE_SIZE:
+                    self._verified.popitem(last=False)
+            return dict(claims)
+        return None
+
+    def _check(self, token: str) -> Json | None:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:

@@ -34,16 +34,9 @@ class Compiled:
     Python validator run, to build the message (and it has the last word, so both agree).
     """
 
-    def __init__(self, schema: dict[str, Any], registry: Registry[Any], document: Any) -> None:
+    def __init__(self, schema: dict[str, Any], registry: Registry[Any], fast_registry: Any) -> None:
         self.slow = Draft202012Validator(schema, registry=registry)
-        local = _local_refs(schema)
-        self.fast = jsonschema_rs.Draft202012Validator(
-            {
-                **local,
-                "paths": document.get("paths", {}),
-                "components": document.get("components", {}),
-            }
-        )
+        self.fast = jsonschema_rs.Draft202012Validator(_quoted_refs(schema), registry=fast_registry)
 
     def errors(self, instance: Any) -> list[SchemaError]:
         """Every way ``instance`` breaks the schema (none when it conforms)."""
@@ -52,19 +45,15 @@ class Compiled:
         return list(self.slow.iter_errors(instance))
 
 
-def _local_refs(node: Any) -> Any:
-    """A copy whose refs into the document are local, URI-escaped fragments (``{`` -> %7B)."""
+def _quoted_refs(node: Any) -> Any:
+    """A copy whose refs into the document have URI-escaped fragments (``{`` -> ``%7B``)."""
     if isinstance(node, dict):
-        return {
-            key: (
-                "#" + quote(value[len(DOC_URI) + 1 :], safe="/~")
-                if key == "$ref" and isinstance(value, str) and value.startswith(DOC_URI + "#")
-                else _local_refs(value)
-            )
-            for key, value in node.items()
-        }
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(DOC_URI + "#"):
+            return {**node, "$ref": DOC_URI + "#" + quote(ref[len(DOC_URI) + 1 :], safe="/~")}
+        return {key: _quoted_refs(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_local_refs(item) for item in node]
+        return [_quoted_refs(item) for item in node]
     return node
 
 
@@ -75,6 +64,7 @@ class Validators:
         self.spec = spec
         resource = Resource.from_contents(spec.document, default_specification=DRAFT202012)
         self._registry: Registry[Any] = Registry().with_resource(DOC_URI, resource)
+        self._fast_registry = jsonschema_rs.Registry([(DOC_URI, spec.document)])
         self._body: dict[str, Compiled] = {}
         self._query: dict[str, Compiled] = {}
         self._responses: dict[tuple[str, int], Compiled] = {}
@@ -82,7 +72,7 @@ class Validators:
             self._compile(op)
 
     def _compiled(self, schema: dict[str, Any]) -> Compiled:
-        return Compiled(schema, self._registry, self.spec.document)
+        return Compiled(schema, self._registry, self._fast_registry)
 
     def _ref(self, pointer: str) -> Compiled:
         return self._compiled({"$ref": f"{DOC_URI}#{pointer}"})
