@@ -151,8 +151,9 @@ def single_rows(results: dict[str, Any]) -> Iterator[str]:
     yield _stat_row("fresh app over HTTP (POST /_mock/apps)", http.get("apps"))
     for size in ("small", "large"):
         scale = results.get("scaling", {}).get(size, {})
-        label = f"verify in-process, {scale.get('sessions', 0):,} sessions stored"
-        yield _stat_row(label, scale.get("verify"))
+        label = f"verify in-process, {scale.get('sessions', 0):,} stored"
+        yield _stat_row(label + ", 1,000 in use", scale.get("verify"))
+        yield _stat_row(label + ", all in use", scale.get("verify_any"))
     for size in ("small", "large"):
         scale = results.get("scaling", {}).get(size, {})
         label = f"one full GC pass (gc.collect), {scale.get('sessions', 0):,} sessions"

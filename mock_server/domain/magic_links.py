@@ -52,14 +52,15 @@ class Status:
 def login_or_create(state: MockState, app: App, body: dict[str, Any]) -> Sent:
     """Email a login link (existing user) or a registration link (new user)."""
     email = body["email"]
+    login, registration = body.get("login_redirect_url"), body.get("registration_redirect_url")
     with state.store.atomic():
         user = state.store.user_by_email(app.app_id, email)
         if user is not None:
-            base = redirects.target(app, body.get("login_redirect_url"))
+            base = redirects.target(app, login, app.default_redirect_url, registration)
             minutes = body.get("login_expires_in", body.get("expires_in"))
             kind = "login"
         else:
-            base = redirects.target(app, body.get("registration_redirect_url"))
+            base = redirects.target(app, registration, app.default_redirect_url, login)
             minutes = body.get("registration_expires_in", body.get("expires_in"))
             kind = "registration"
             needs = body.get("requires_verification", True)

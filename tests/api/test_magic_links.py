@@ -95,6 +95,16 @@ def test_login_or_create_user_by_magic_link_missing_redirect_url(
     assert reply.status_code == 200
 
 
+def test_login_or_create_user_by_magic_link_falls_back_to_the_other_url(
+    api: Api, state: MockState
+) -> None:
+    _without_default(state)
+    reply = api.post(LOGIN, {"email": "a@example.com", "login_redirect_url": "https://x.io/in"})
+    assert reply.status_code == 200
+    message = state.outbox.latest(to="a@example.com")
+    assert message is not None and message.link.startswith("https://x.io/in?token=")
+
+
 def test_verify_magic_token_seed_example(api: Api, state: MockState) -> None:
     message = _send(api, state, "user@example.com")
     reply = api.post(VERIFY, {"token": message.token, "session_expires_in": 10080})
