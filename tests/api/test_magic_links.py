@@ -102,7 +102,8 @@ def test_login_or_create_user_by_magic_link_falls_back_to_the_other_url(
     reply = api.post(LOGIN, {"email": "a@example.com", "login_redirect_url": "https://x.io/in"})
     assert reply.status_code == 200
     message = state.outbox.latest(to="a@example.com")
-    assert message is not None and message.link.startswith("https://x.io/in?token=")
+    assert message is not None
+    assert message.link.startswith("https://x.io/in?token=")
 
 
 def test_verify_magic_token_seed_example(api: Api, state: MockState) -> None:
