@@ -40,6 +40,11 @@ def invite_user_by_magic_link(call: Call) -> Reply:
     )
 
 
+def invite_user_by_magic_link_node_sdk(call: Call) -> Reply:
+    """POST /v1/auth/magic_links/invite: the Node SDK's path of the same operation (§11 #25)."""
+    return invite_user_by_magic_link(call)
+
+
 def create_embeddable_magic_link(call: Call) -> Reply:
     """POST /v1/auth/magic_links/create."""
     magic = magic_links.create_embeddable(call.state, call.app, call.body)

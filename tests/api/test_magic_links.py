@@ -106,6 +106,15 @@ def test_login_or_create_user_by_magic_link_falls_back_to_the_other_url(
     assert message.link.startswith("https://x.io/in?token=")
 
 
+def test_invite_user_by_magic_link_node_sdk_path(api: Api, state: MockState) -> None:
+    reply = api.post("/v1/auth/magic_links/invite", {"email": "sdk@example.com"})
+    assert reply.status_code == 200
+    assert reply.get_json()["user_created"] is True
+    message = state.outbox.latest(to="sdk@example.com")
+    assert message is not None
+    assert message.kind == "invite"
+
+
 def test_verify_magic_token_seed_example(api: Api, state: MockState) -> None:
     message = _send(api, state, "user@example.com")
     reply = api.post(VERIFY, {"token": message.token, "session_expires_in": 10080})

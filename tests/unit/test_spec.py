@@ -54,9 +54,10 @@ def test_spec_passes_openapi_spec_validator() -> None:
     validate(document, cls=OpenAPIV31SpecValidator)
 
 
-def test_spec_load_finds_the_25_operations() -> None:
+def test_spec_load_finds_the_25_operations_and_the_node_sdk_alias() -> None:
     operations = load_spec().operations
-    assert len(operations) == 25
+    assert len(operations) == 26
+    assert operations["InviteUserByMagicLinkNodeSdk"].path == "/v1/auth/magic_links/invite"
     by_tag: dict[str, set[str]] = {}
     for op in operations.values():
         by_tag.setdefault(op.tag, set()).add(op.operation_id)
@@ -75,7 +76,7 @@ def test_spec_load_finds_the_25_operations() -> None:
         "VerifyOtp",
     }
     assert by_tag["users"] == {"CreateUser", "GetUser", "DeleteUser", "SearchUsers"}
-    assert len(by_tag["magic_links"]) == 5
+    assert len(by_tag["magic_links"]) == 6
     assert len(by_tag["oauth"]) == 6
 
 
