@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from .models import App, MagicToken, OAuthState, OAuthToken, OtpChallenge, Session, User
 
@@ -75,11 +75,29 @@ def _norm_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _shared_details(pool: dict[Any, Any], session: Session) -> Session:
+    """``session`` with its factors' ``details`` taken from ``pool``.
+
+    A user's sessions proven by the same method carry equal details; sharing one tuple saves
+    about 170 bytes a session (issue 7: 10^6 sessions within 1 GiB).
+    """
+    factors = tuple(
+        f if (d := pool.setdefault(f.details, f.details)) is f.details else replace(f, details=d)
+        for f in session.factors
+    )
+    if all(new is old for new, old in zip(factors, session.factors, strict=True)):
+        return session
+    return replace(session, factors=factors)
+
+
 @dataclass
 class _AppData:
     """Everything one app owns, with its indexes."""
 
     users: dict[str, User] = field(default_factory=dict)
+    details: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = field(
+        default_factory=dict
+    )
     by_email: dict[str, str] = field(default_factory=dict)
     by_phone: dict[str, str] = field(default_factory=dict)
     by_method: dict[str, str] = field(default_factory=dict)
@@ -237,6 +255,7 @@ class InMemoryStore:
         """Insert or replace a session (a new token replaces the old one's index entry)."""
         with self._lock:
             data = self._app_data(session.app_id)
+            session = _shared_details(data.details, session)
             old = data.sessions.get(session.session_id)
             if old is not None and old.token != session.token:
                 data.by_token.pop(old.token, None)

@@ -91,3 +91,24 @@ def test_store_concurrent_delete_of_one_session_returns_it_once() -> None:
     assert sorted(wins) == sorted(f"sess_0_{n}" for n in range(OPS))
     assert store.session_count() == 0
     assert all(store.user_sessions(APP, f"user_{u}") == [] for u in range(5))
+
+
+def test_put_session_shares_equal_factor_details() -> None:
+    store = InMemoryStore()
+    details = (("email_id", "email_x"), ("email", "a@example.com"))
+    first, second = (
+        dataclasses.replace(
+            _session(0, n),
+            factors=(Factor("email", "otp", "email_x", "email", n, tuple(list(details))),),
+        )
+        for n in (1, 2)
+    )
+    assert first.factors[0].details is not second.factors[0].details
+    store.put_session(first)
+    store.put_session(second)
+    a, b = store.get_session(APP, "sess_0_1"), store.get_session(APP, "sess_0_2")
+    assert a == first
+    assert b == second
+    assert a is not None
+    assert b is not None
+    assert a.factors[0].details is b.factors[0].details
