@@ -28,16 +28,7 @@ def login_or_create_user_by_magic_link(call: Call) -> Reply:
 
 def invite_user_by_magic_link(call: Call) -> Reply:
     """POST /v1/auth/magic_links/email/invite."""
-    sent = magic_links.invite(call.state, call.app, call.body)
-    user = sent.user
-    return Reply(
-        {
-            "user_id": user.user_id,
-            "user_created": sent.created,
-            "email_id": sent.email_id,
-            "status": user.status,
-        }
-    )
+    return _sent_body(magic_links.invite(call.state, call.app, call.body))
 
 
 def invite_user_by_magic_link_node_sdk(call: Call) -> Reply:
