@@ -185,9 +185,35 @@ def render(results: dict[str, Any]) -> str:
     for target in results_targets(results):
         mark = {True: "met    ", False: "NOT MET", None: "n/a    "}[target.met]
         lines.append(f"  [{mark}] {target.name:<44} {target.shown}")
+    lines += list(where_the_time_goes(results))
     errors = results.get("errors", {})
     lines += [f"error in {phase}: {message}" for phase, message in errors.items()]
     return "\n".join(lines)
+
+
+def where_the_time_goes(results: dict[str, Any]) -> Iterator[str]:
+    """The verify path's pieces and the CPU budget the throughput target implies."""
+    profile = results.get("profile") or {}
+    if not profile:
+        return
+    yield ""
+    yield "where the time goes (sessions/verify in-process, each piece timed alone):"
+    for name, stats in profile.items():
+        yield f"  {name:<44} {_f(stats.get('median_ms'), 4):>8} ms"
+    load = results.get("load", [])
+    fake = find_cell(load, FAKE, "sessions/verify", 8) or {}
+    floor = find_cell(load, FLOOR, "sessions/verify", 8) or {}
+    whole = profile.get("whole request (WSGI)", {}).get("median_ms")
+    cpu, floor_rps = fake.get("cpu_ms_per_request"), floor.get("ok_rps")
+    if cpu and whole and floor_rps:
+        yield (
+            f"  at 8 connections the fake's server process spends {cpu:.3f} ms CPU a request, "
+            f"{cpu - whole:.3f} ms of it outside the app (HTTP server, sockets, threads)"
+        )
+        yield (
+            f"  3x the floor ({3 * floor_rps:,.0f} req/s) leaves {1000 / (3 * floor_rps):.3f} ms "
+            "CPU a request end to end on one interpreter: see README, Performance"
+        )
 
 
 def results_targets(results: dict[str, Any]) -> list[Target]:

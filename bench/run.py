@@ -57,10 +57,10 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def inproc(*args: str) -> dict[str, Any]:
-    """Run ``python -m bench.inproc args`` in a fresh process; its JSON answer."""
+def inproc(*args: str, module: str = "bench.inproc") -> dict[str, Any]:
+    """Run ``python -m <module> args`` in a fresh process; its JSON answer (last line)."""
     done = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
-        [sys.executable, "-m", "bench.inproc", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -68,7 +68,7 @@ def inproc(*args: str) -> dict[str, Any]:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"bench.inproc {' '.join(args)} failed: {done.stderr[-800:]}")
+        raise RuntimeError(f"{module} {' '.join(args)} failed: {done.stderr[-800:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
@@ -146,6 +146,9 @@ def run(mode_name: str, *, use_wrk: bool, out: Path) -> dict[str, Any]:
         phase(results, "load", lambda: measure_load(runner, key, threads, mode.sizes, seeding, log))
     phase(results, "cold_start", lambda: startup(key, threads, mode))
     _in_process(results, mode)
+    # Where a verify's time goes, so a missed target comes with its explanation.
+    components = ["--components-json", "--calls", str(min(mode.calls, 2000))]
+    phase(results, "profile", functools.partial(inproc, *components, module="bench.hotpath"))
     results["machine"]["load_average_at_end"] = loadavg()
     cleaned: dict[str, Any] = clean(results)
     write_json(cleaned, out)
