@@ -178,7 +178,7 @@ def write_key(directory: Path) -> str:
 
 def controls(state: MockState) -> Any | None:
     """``Controls(state)`` (the control API's in-process face) when the fake has one."""
-    for name in ("mock_server.controls", "mock_server.control"):
+    for name in ("mock_server.control.inprocess", "mock_server.control.routes"):
         try:
             factory = getattr(importlib.import_module(name), "Controls", None)
         except ImportError:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pytest
 
 from conformance import suite_plugin
-from conformance.exchange import ApiClient
+from conformance.client import ApiClient
 from conformance.expect import ConformanceFailure, Expect
 from conformance.flows import Flows
 from conformance.readers import CodeReader

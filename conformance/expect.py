@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conformance.exchange import Exchange
+from conformance.client import Exchange
 
 ENVELOPE_FIELDS = ("status_code", "error_type", "error_message", "error")
 

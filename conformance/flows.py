@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conformance.exchange import ApiClient, Exchange
+from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.readers import CodeNotFound, CodeReader
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from conformance.handle import MoonkeyMock, MoonkeyMockError, MoonkeyMockServer, SessionTokens
+from conformance.fake import MoonkeyMock, MoonkeyMockError, MoonkeyMockServer, SessionTokens
 
 __all__ = ["MoonkeyMock", "MoonkeyMockError", "MoonkeyMockServer", "SessionTokens"]
 

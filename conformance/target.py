@@ -13,8 +13,8 @@ from typing import Any
 
 import requests
 
-from conformance.control import ControlError, MockControl
-from conformance.exchange import ApiClient
+from conformance.client import ApiClient
+from conformance.control_client import ControlError, MockControl
 from conformance.server import MockServer
 
 SERVICE = "moonkey-mock"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from conformance.exchange import ApiClient
+from conformance.client import ApiClient
 from conformance.expect import Expect
 from conformance.target import Target
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from conformance.exchange import ApiClient, Exchange
+from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.flows import Flows, Login
 

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conformance.exchange import ApiClient
+from conformance.client import ApiClient
 from conformance.expect import Expect
 from conformance.flows import Flows, Login
 from conformance.target import Target

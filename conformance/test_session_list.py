@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.exchange import Exchange
+from conformance.client import Exchange
 from conformance.expect import Expect
 from conformance.flows import Flows
 from conformance.timing import TimeTravel

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from conformance.exchange import ApiClient
+from conformance.client import ApiClient
 from conformance.target import Target
 
 MARGIN_SECONDS = 2.0

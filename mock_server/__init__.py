@@ -3,7 +3,7 @@
 from .app import create_app, state_of
 from .clock import ControllableClock, SystemClock
 from .config import MockConfig
-from .controls import Controls
+from .control.inprocess import Controls
 
 __all__ = ["ControllableClock", "Controls", "MockConfig", "SystemClock", "create_app", "state_of"]
 __version__ = "0.1.0"

@@ -7,15 +7,15 @@ from werkzeug.exceptions import HTTPException
 
 from .clock import ControllableClock
 from .config import MockConfig
-from .control import install as install_control
-from .control import read_seed
+from .control.routes import install as install_control
+from .control.routes import read_seed
 from .errors import ApiError, InternalError, MethodNotAllowed, NotFound, RequestTooLarge, envelope
 from .idp import blueprint as idp_blueprint
 from .ids import Ids
 from .journal import Journal
 from .models import App
 from .outbox import Outbox
-from .routing import NOW_HEADER, add_routes, render
+from .pipeline import NOW_HEADER, add_routes, render
 from .spec import load_spec
 from .state import MockState
 from .store import InMemoryStore, Store

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from .domain import oauth
 from .errors import ApiError, NotFound, ValidationError, status_of
 from .models import OAuthState
-from .routing import render
+from .pipeline import render
 from .state import MockState
 
 DEFAULT_EMAIL = "user@example.com"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from mock_server.call import Call, Reply, auth_verify_body
 from mock_server.domain import magic_links
 from mock_server.domain.magic_links import Sent
-from mock_server.reply import Call, Reply, auth_verify_body
 
 
 def _sent_body(sent: Sent) -> Reply:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_server.call import Call, Reply, session_fields
 from mock_server.domain import oauth
-from mock_server.reply import Call, Reply, session_fields
 
 
 def _begin(call: Call, provider: str) -> Reply:

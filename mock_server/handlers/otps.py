@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from mock_server.call import Call, Reply, auth_verify_body
 from mock_server.domain import otps
-from mock_server.reply import Call, Reply, auth_verify_body
 
 
 def create_email_otp(call: Call) -> Reply:

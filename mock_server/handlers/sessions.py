@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from mock_server.call import Call, Reply, session_fields
 from mock_server.domain import sessions
 from mock_server.errors import AppNotFound
-from mock_server.reply import Call, Reply, session_fields
 
 
 def verify_session(call: Call) -> Reply:

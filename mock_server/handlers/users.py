@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_server.call import Call, Reply
 from mock_server.domain import users
-from mock_server.reply import Call, Reply
 
 
 def create_user(call: Call) -> Reply:

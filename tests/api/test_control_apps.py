@@ -9,7 +9,7 @@ import jwt
 import pytest
 from flask.testing import FlaskClient
 
-from mock_server.controls import Controls
+from mock_server.control.inprocess import Controls
 from mock_server.errors import AppNotFound, ValidationError
 from mock_server.state import MockState
 from tests.helpers import Api, assert_error, login

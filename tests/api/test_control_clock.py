@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mock_server.clock import ControllableClock
-from mock_server.controls import Controls
+from mock_server.control.inprocess import Controls
 from mock_server.errors import ValidationError
 from mock_server.state import MockState
 from tests.conftest import START

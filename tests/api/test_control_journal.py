@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from mock_server import MockConfig, create_app, state_of
 from mock_server.clock import ControllableClock
-from mock_server.controls import Controls
+from mock_server.control.inprocess import Controls
 from mock_server.state import MockState
 from tests.conftest import START
 from tests.helpers import Api, assert_error

@@ -8,7 +8,7 @@ import time
 import pytest
 from flask.testing import FlaskClient
 
-from mock_server.controls import Controls
+from mock_server.control.inprocess import Controls
 from mock_server.state import MockState
 from tests.helpers import Api, assert_error
 

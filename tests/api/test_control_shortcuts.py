@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from mock_server.controls import Controls
+from mock_server.control.inprocess import Controls
 from mock_server.state import MockState
 from tests.helpers import Api, assert_error
 

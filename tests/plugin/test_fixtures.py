@@ -167,7 +167,7 @@ def test_moonkey_mock_login_error_names_the_failing_call(pytester: pytest.Pytest
     pytester.makepyfile(
         """
         import pytest
-        from conformance.handle import MoonkeyMockError
+        from conformance.fake import MoonkeyMockError
 
         def test_login_during_an_outage(moonkey_mock):
             moonkey_mock.fail_next("VerifyOtp", status=503)

@@ -16,7 +16,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from mock_server import errors, routing
+from mock_server import errors, pipeline
 from mock_server.domain import sessions
 from mock_server.models import Session
 from mock_server.tokens import KeySet
@@ -56,7 +56,7 @@ def list_includes_deleted(mp: pytest.MonkeyPatch) -> None:
 
 def wrong_key_accepted(mp: pytest.MonkeyPatch) -> None:
     """An unknown secret key is treated as the default app's: 200 instead of 401."""
-    original = routing.authenticate
+    original = pipeline.authenticate
 
     def authenticate(state: Any, op: Any) -> Any:
         try:
@@ -64,7 +64,7 @@ def wrong_key_accepted(mp: pytest.MonkeyPatch) -> None:
         except errors.Unauthorized:
             return state.default_app()
 
-    mp.setattr(routing, "authenticate", authenticate)
+    mp.setattr(pipeline, "authenticate", authenticate)
 
 
 def envelope_without_nested_error(mp: pytest.MonkeyPatch) -> None:
@@ -77,7 +77,7 @@ def envelope_without_nested_error(mp: pytest.MonkeyPatch) -> None:
         return body
 
     mp.setattr(errors, "envelope", envelope)
-    mp.setattr(routing, "envelope", envelope)
+    mp.setattr(pipeline, "envelope", envelope)
 
 
 def jwt_signed_by_other_key(mp: pytest.MonkeyPatch) -> None:

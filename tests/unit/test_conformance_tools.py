@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from conformance import command, log_reader
-from conformance.exchange import Exchange
+from conformance.client import Exchange
 from conformance.expect import ConformanceFailure, Expect, envelope_problems
 from conformance.report import FAILED, PASSED, SKIPPED, RuleReport
 

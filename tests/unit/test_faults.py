@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from mock_server.control.fault_rules import build_rule
 from mock_server.errors import ValidationError
-from mock_server.fault_rules import build_rule
 from mock_server.faults import (
     ConnectionDropped,
     Faults,

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from mock_server.control.snapshot import dump, load
 from mock_server.errors import ValidationError
 from mock_server.models import Email, Factor, Session, User
 from mock_server.outbox import Message
-from mock_server.snapshot import dump, load
 
 USER = User(
     user_id="user_1",

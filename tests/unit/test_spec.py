@@ -12,7 +12,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from mock_server import MockConfig, create_app
 from mock_server.errors import all_error_classes
-from mock_server.routing import collect_handlers
+from mock_server.pipeline import collect_handlers
 from mock_server.spec import SpecError, default_spec_path, load_spec
 from tests.helpers import data_path
 

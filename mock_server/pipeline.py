@@ -20,6 +20,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from . import handlers as handlers_pkg
+from .call import Call, Reply
 from .errors import (
     ApiError,
     InternalError,
@@ -36,7 +37,6 @@ from .errors import (
 from .faults import DROP_KEY, Fired
 from .journal import redact_query
 from .models import App
-from .reply import Call, Reply
 from .spec import Operation, Spec, SpecError
 from .state import MockState
 from .validation import Validators

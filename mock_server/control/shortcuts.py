@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .domain import oauth, sessions, users
-from .domain.sessions import Issued
-from .errors import Custom, ValidationError
-from .models import DEFAULT_SESSION_MINUTES, App, Device, Factor, User
-from .state import MockState
+from mock_server.domain import oauth, sessions, users
+from mock_server.domain.sessions import Issued
+from mock_server.errors import Custom, ValidationError
+from mock_server.models import DEFAULT_SESSION_MINUTES, App, Device, Factor, User
+from mock_server.state import MockState
 
 
 def find_user(

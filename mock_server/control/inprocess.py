@@ -3,14 +3,14 @@
 Every ``/_mock/`` endpoint calls one of these methods, so both ways behave the same::
 
     from mock_server import create_app, state_of
-    from mock_server.controls import Controls
+    from mock_server.control.inprocess import Controls
 
     mock = Controls(state_of(app))
     mock.advance(minutes=10)
     mock.add_fault("VerifySession", status=503, times=2)
     code = mock.outbox("user@example.com", wait=5)[0]["code"]
 
-Arguments are validated against ``control_openapi.yaml`` like the endpoint's request, and
+Arguments are validated against ``control/openapi.yaml`` like the endpoint's request, and
 errors are raised as the same :class:`~mock_server.errors.ApiError` (``ValidationError`` is a
 400, ``AppNotFound`` a 404, ...). Results are the JSON the endpoint answers, with list answers
 unwrapped (``outbox()`` returns the ``messages`` list).
@@ -23,19 +23,20 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from . import shortcuts, snapshot, tenants
-from .clock import ControllableClock
-from .errors import Custom, ValidationError
+from mock_server.call import session_fields
+from mock_server.clock import ControllableClock
+from mock_server.errors import Custom, ValidationError
+from mock_server.faults import ANY_APP
+from mock_server.models import DEFAULT_JWT_TTL_SECONDS
+from mock_server.spec import Operation, Spec, load_spec
+from mock_server.state import MockState
+from mock_server.validation import Validators
+
+from . import apps, shortcuts, snapshot
 from .fault_rules import build_rule
-from .faults import ANY_APP
-from .models import DEFAULT_JWT_TTL_SECONDS
-from .reply import session_fields
-from .spec import Operation, Spec, load_spec
-from .state import MockState
-from .validation import Validators
 
 Json = dict[str, Any]
-CONTROL_SPEC = Path(__file__).with_name("control_openapi.yaml")
+CONTROL_SPEC = Path(__file__).with_name("openapi.yaml")
 MAX_WAIT_SECONDS = 30.0
 CONTROLS = (
     "apps",
@@ -104,7 +105,7 @@ class Controls:
     # --- discovery ---------------------------------------------------------------------
     def health(self) -> Json:
         """``GET /_mock/health``: version, the fake's now, the default app, the controls."""
-        from . import __version__  # the package imports this module: read it late
+        from mock_server import __version__  # the package imports this module: read it late
 
         return {
             "status": "ok",
@@ -189,14 +190,14 @@ class Controls:
 
     def _add_rule(self, body: Json) -> Json:
         app_id = body.get("app_id")
-        owner = ANY_APP if app_id == ANY_APP else tenants.resolve(self.state, app_id).app_id
+        owner = ANY_APP if app_id == ANY_APP else apps.resolve(self.state, app_id).app_id
         rule = build_rule(self.state, body, rule_id=self.state.ids.new("fault_"), app_id=owner)
         return self.state.faults.add(rule).to_json()
 
     def faults(self, app_id: str | None = None) -> list[Json]:
         """``GET /_mock/faults``: the active rules (every app's unless ``app_id``)."""
         self._query("ListFaults", _clean(app_id=app_id))
-        return self.state.faults.views(tenants.scope(self.state, app_id))
+        return self.state.faults.views(apps.scope(self.state, app_id))
 
     def delete_fault(self, fault_id: str) -> Json:
         """``DELETE /_mock/faults/<id>``: remove one rule (404 ``fault_not_found``)."""
@@ -207,7 +208,7 @@ class Controls:
     def clear_faults(self, app_id: str | None = None) -> int:
         """``DELETE /_mock/faults``: remove every rule (or one app's); returns how many."""
         self._query("ClearFaults", _clean(app_id=app_id))
-        return self.state.faults.clear(tenants.scope(self.state, app_id))
+        return self.state.faults.clear(apps.scope(self.state, app_id))
 
     # --- outbox ------------------------------------------------------------------------
     def outbox(
@@ -225,7 +226,7 @@ class Controls:
         exists, or until more than ``after`` match.
         """
         self._query("ListOutbox", _clean(to=to, kind=kind, app_id=app_id, wait=wait, after=after))
-        scope = tenants.scope(self.state, app_id)
+        scope = apps.scope(self.state, app_id)
         if wait:
             found = self.state.outbox.wait(
                 scope, to, timeout=min(wait, MAX_WAIT_SECONDS), newer_than=after or 0, kind=kind
@@ -237,7 +238,7 @@ class Controls:
     def clear_outbox(self, app_id: str | None = None) -> int:
         """``DELETE /_mock/outbox``: forget every message (or one app's); returns how many."""
         self._query("ClearOutbox", _clean(app_id=app_id))
-        scope = tenants.scope(self.state, app_id)
+        scope = apps.scope(self.state, app_id)
         count = len(self.state.outbox.messages(scope))
         self.state.outbox.clear(scope)
         return count
@@ -262,14 +263,14 @@ class Controls:
         injected = values.pop("injected", None)
         values.pop("limit", None)
         values.pop("count", None)
-        values["app_id"] = tenants.scope(self.state, values.get("app_id"))
+        values["app_id"] = apps.scope(self.state, values.get("app_id"))
         entries = self.state.journal.entries(**values)
         return [e for e in entries if injected is None or e.injected is injected]
 
     def clear_requests(self, app_id: str | None = None) -> int:
         """``DELETE /_mock/requests``: empty the journal (or one app's); returns how many."""
         self._query("ClearRequests", _clean(app_id=app_id))
-        scope = tenants.scope(self.state, app_id)
+        scope = apps.scope(self.state, app_id)
         count = len(self.state.journal.entries(app_id=scope))
         self.state.journal.clear(scope)
         return count
@@ -280,9 +281,9 @@ class Controls:
         self._body("Reset", _clean(app_id=app_id, keep_clock=keep_clock))
         state = self.state
         if app_id is not None:
-            app = tenants.resolve(state, app_id)
+            app = apps.resolve(state, app_id)
             state.store.reset(app.app_id)
-            tenants.forget(state, app.app_id)
+            apps.forget(state, app.app_id)
             if state.seed is not None:
                 snapshot.reseed_app(state, state.seed, app)
             return {
@@ -292,7 +293,7 @@ class Controls:
             }
         state.faults.clear()
         state.store.reset()
-        tenants.restore_startup(state)
+        apps.restore_startup(state)
         state.outbox.clear()
         state.journal.clear()
         if not keep_clock:
@@ -304,7 +305,7 @@ class Controls:
     # --- apps --------------------------------------------------------------------------
     def create_app(self, **settings: Any) -> Json:
         """``POST /_mock/apps``: a fresh app (``name``, ``default_session_minutes``, ...)."""
-        return tenants.create(self.state, self._body("CreateApp", settings)).to_json()
+        return apps.create(self.state, self._body("CreateApp", settings)).to_json()
 
     def apps(self) -> list[Json]:
         """``GET /_mock/apps``: every app, oldest first."""
@@ -312,15 +313,15 @@ class Controls:
 
     def get_app(self, app_id: str) -> Json:
         """``GET /_mock/apps/<id>``."""
-        return tenants.resolve(self.state, app_id).to_json()
+        return apps.resolve(self.state, app_id).to_json()
 
     def update_app(self, app_id: str, **settings: Any) -> Json:
         """``PATCH /_mock/apps/<id>``: change settings."""
-        return tenants.update(self.state, app_id, self._body("UpdateApp", settings)).to_json()
+        return apps.update(self.state, app_id, self._body("UpdateApp", settings)).to_json()
 
     def delete_app(self, app_id: str) -> Json:
         """``DELETE /_mock/apps/<id>`` (the default app is refused with a 400)."""
-        app = tenants.delete(self.state, app_id)
+        app = apps.delete(self.state, app_id)
         return {"message": f"Deleted app {app.app_id}", "deleted": 1}
 
     # --- keys --------------------------------------------------------------------------
@@ -360,7 +361,7 @@ class Controls:
         named = _clean(user_id=user_id, email=email, phone_number=phone_number)
         minutes = session_expires_in
         self._body("MintSession", _clean(**named, session_expires_in=minutes, app_id=app_id))
-        app = tenants.resolve(self.state, app_id)
+        app = apps.resolve(self.state, app_id)
         user = shortcuts.user_for(self.state, app, **named)
         issued, user = shortcuts.login(self.state, app, user, minutes=minutes)
         return {**session_fields(issued), "user": user.to_json()}
@@ -377,7 +378,7 @@ class Controls:
         """``POST /_mock/oauth/tokens``: a token for VerifyOAuthToken, as after consent."""
         values = _clean(name=name, provider_subject=provider_subject, app_id=app_id)
         self._body("MintOauthToken", {"provider": provider, "email": email, **values})
-        app = tenants.resolve(self.state, app_id)
+        app = apps.resolve(self.state, app_id)
         return shortcuts.oauth_token(
             self.state,
             app,

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from .errors import AppNotFound, Custom, ValidationError
-from .faults import ANY_APP
-from .ids import KEY_BODY_LENGTH
-from .models import App
-from .state import MockState
+from mock_server.errors import AppNotFound, Custom, ValidationError
+from mock_server.faults import ANY_APP
+from mock_server.ids import KEY_BODY_LENGTH
+from mock_server.models import App
+from mock_server.state import MockState
 
 # Fields of App a control request may set; keys and ids only on creation.
 SETTINGS = (
@@ -47,7 +47,7 @@ def scope(state: MockState, app_id: str | None) -> str | None:
 
 def template(state: MockState) -> App:
     """The default app as configured at start-up (new apps take its settings)."""
-    from .app import default_app  # app.py wires this package: imported late, no cycle
+    from mock_server.app import default_app  # app.py wires this package: imported late, no cycle
 
     return default_app(state.config, state.now_ts())
 

@@ -1,6 +1,6 @@
 """The control API under ``/_mock/``: a thin HTTP layer over :class:`.controls.Controls`.
 
-Routes come from ``control_openapi.yaml``: one rule per operation, each paired with the function
+Routes come from ``control/openapi.yaml``: one rule per operation, each paired with the function
 here named after its snake_case operationId (start-up fails on a mismatch). Requests are
 validated by that document the way API requests are by ``openapi.yaml``; errors use the same
 envelope; in strict mode answers are checked against it too. Control calls are not journaled
@@ -17,9 +17,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from . import snapshot
-from .controls import CONTROL_SPEC, Controls, control_spec, control_validators
-from .errors import (
+from mock_server.errors import (
     ApiError,
     InternalError,
     RequestTooLarge,
@@ -28,10 +26,13 @@ from .errors import (
     envelope,
     status_of,
 )
-from .faults import DropMiddleware
-from .routing import read_body, render
-from .spec import Operation, Spec, SpecError
-from .state import MockState
+from mock_server.faults import DropMiddleware
+from mock_server.pipeline import read_body, render
+from mock_server.spec import Operation, Spec, SpecError
+from mock_server.state import MockState
+
+from . import snapshot
+from .inprocess import CONTROL_SPEC, Controls, control_spec, control_validators
 
 Json = dict[str, Any]
 MAX_CONTROL_BODY = 64 * 1024 * 1024  # state imports are larger than API bodies
@@ -145,7 +146,7 @@ def _checked(state: MockState, op: Operation, status: int, payload: Any) -> tupl
     problems = control_validators().response_problems(op, status, payload)
     if not problems:
         return status, payload
-    message = f"{op.operation_id} {status} answer breaks control_openapi.yaml: {problems[0]}"
+    message = f"{op.operation_id} {status} answer breaks control/openapi.yaml: {problems[0]}"
     state.record_crash(AssertionError(message))
     return 500, envelope(500, "internal_error", message)
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import requests
     from requests import Response
 
-    from conformance.control import MockControl
+    from conformance.control_client import MockControl
     from conformance.server import MockServer
     from mock_server import MockConfig
 
@@ -90,7 +90,7 @@ class MoonkeyMockServer:
     @classmethod
     def in_process(cls, config: MockConfig | None = None) -> MoonkeyMockServer:
         """Start the fake in a thread on ``127.0.0.1:<free port>`` (strict, control API on)."""
-        from conformance.control import MockControl
+        from conformance.control_client import MockControl
         from conformance.server import MockServer
         from mock_server import MockConfig
 
@@ -104,7 +104,7 @@ class MoonkeyMockServer:
         import pytest
         import requests
 
-        from conformance.control import ControlError, MockControl
+        from conformance.control_client import ControlError, MockControl
         from mock_server import MockConfig
 
         token = admin_token or MockConfig.from_env().admin_token

@@ -12,12 +12,18 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from .errors import ValidationError, envelope
-from .faults import DEFAULT_HANG_SECONDS, DEFAULT_STATUS, Rule, default_message, default_type
-from .spec import Operation, Spec
+from mock_server.errors import ValidationError, envelope
+from mock_server.faults import (
+    DEFAULT_HANG_SECONDS,
+    DEFAULT_STATUS,
+    Rule,
+    default_message,
+    default_type,
+)
+from mock_server.spec import Operation, Spec
 
 if TYPE_CHECKING:
-    from .state import MockState
+    from mock_server.state import MockState
 
 Json = dict[str, Any]
 

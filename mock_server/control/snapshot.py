@@ -18,13 +18,14 @@ from typing import Any, TypeVar
 
 import yaml
 
-from . import shortcuts, tenants
-from .domain import users
-from .errors import ApiError, Custom, UserNotFound, ValidationError
-from .models import App, MagicToken, OAuthToken, OtpChallenge, Session, User
-from .outbox import Message
-from .state import MockState
-from .store import Store
+from mock_server.domain import users
+from mock_server.errors import ApiError, Custom, UserNotFound, ValidationError
+from mock_server.models import App, MagicToken, OAuthToken, OtpChallenge, Session, User
+from mock_server.outbox import Message
+from mock_server.state import MockState
+from mock_server.store import Store
+
+from . import apps, shortcuts
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -44,11 +45,11 @@ KINDS: dict[str, tuple[type[Any], Callable[[Store, str], list[Any]], str]] = {
 
 def export_state(state: MockState, app_id: str | None = None) -> Json:
     """All apps (or one) with their records and outbox, as JSON."""
-    apps = [tenants.resolve(state, app_id)] if app_id is not None else state.store.apps()
+    chosen = [apps.resolve(state, app_id)] if app_id is not None else state.store.apps()
     return {
         "version": VERSION,
         "exported_at": state.now(),
-        "apps": [_dump_app(state, a) for a in apps],
+        "apps": [_dump_app(state, a) for a in chosen],
     }
 
 
@@ -219,11 +220,11 @@ def apply_seed(state: MockState, document: Json) -> Json:
     made: Json = {"apps": [], "users": [], "sessions": []}
     default = state.default_app()
     if document.get("default_app"):
-        default = tenants.update(state, default.app_id, document["default_app"])
+        default = apps.update(state, default.app_id, document["default_app"])
     _seed_app(state, default, document, made)
     for spec in document.get("apps", []):
         settings = {k: v for k, v in spec.items() if k not in {"users", "sessions"}}
-        app = tenants.create(state, settings)
+        app = apps.create(state, settings)
         made["apps"].append(app.app_id)
         _seed_app(state, app, spec, made)
     return made
