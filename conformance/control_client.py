@@ -81,54 +81,62 @@ class MockControl:
             values["app_id"] = self.app_id
         return values
 
-    # --- discovery and reset ---------------------------------------------------------
+    # --- discovery ---------------------------------------------------------------------
     def health(self) -> dict[str, Any]:
         """Version, the fake's now and the controls it offers."""
         result: dict[str, Any] = self.call("GET", "health")
         return result
 
-    def reset(self, app_id: str | None = None) -> Any:
-        """Forget all state, or one app's."""
-        return self.call("POST", "reset", json=self._scoped(app_id=app_id))
+    def openapi_document(self) -> str:
+        """The control API's OpenAPI document (YAML text)."""
+        response = self.http.get(f"{self.base_url}/_mock/openapi.yaml", timeout=self.timeout)
+        if response.status_code >= 400:
+            raise ControlError(response.status_code, response.json())
+        return response.text
 
     # --- clock -----------------------------------------------------------------------
+    def clock(self) -> dict[str, Any]:
+        """``{now, now_iso, frozen}``."""
+        result: dict[str, Any] = self.call("GET", "clock")
+        return result
+
     def now(self) -> float:
         """The fake's current time (unix seconds)."""
-        return float(self.call("GET", "clock")["now"])
+        return float(self.clock()["now"])
 
     def advance(
         self, *, seconds: float = 0, minutes: float = 0, hours: float = 0, days: float = 0
-    ) -> Any:
-        """Move the fake's clock forward."""
+    ) -> dict[str, Any]:
+        """Move the fake's clock (negative amounts move it back)."""
         amounts = {"seconds": seconds, "minutes": minutes, "hours": hours, "days": days}
-        return self.call("POST", "clock/advance", json={k: v for k, v in amounts.items() if v})
+        return self._post("clock/advance", {k: v for k, v in amounts.items() if v})
 
-    def set_time(self, at: float | str, *, freeze: bool | None = None) -> Any:
+    def set_time(self, at: Any, *, freeze: bool | None = None) -> dict[str, Any]:
         """Jump to ``at`` (unix seconds or ISO-8601)."""
         body: dict[str, Any] = {"at": at}
         if freeze is not None:
             body["freeze"] = freeze
-        return self.call("POST", "clock/set", json=body)
+        return self._post("clock/set", body)
 
-    def freeze(self) -> Any:
+    def freeze(self) -> dict[str, Any]:
         """Stop the fake's clock."""
-        return self.call("POST", "clock/freeze")
+        return self._post("clock/freeze")
 
-    def unfreeze(self) -> Any:
+    def unfreeze(self) -> dict[str, Any]:
         """Let the fake's clock run."""
-        return self.call("POST", "clock/unfreeze")
+        return self._post("clock/unfreeze")
 
-    def reset_clock(self) -> Any:
+    def reset_clock(self) -> dict[str, Any]:
         """Back to real time."""
-        return self.call("POST", "clock/reset")
+        return self._post("clock/reset")
 
     # --- faults ----------------------------------------------------------------------
-    def add_fault(self, operation_id: str, **rule: Any) -> dict[str, Any]:
+    def add_fault(
+        self, operation_id: str | None = None, *, app_id: str | None = None, **rule: Any
+    ) -> dict[str, Any]:
         """Add a fault rule (see the control API's ``POST /_mock/faults``)."""
-        result: dict[str, Any] = self.call(
-            "POST", "faults", json=self._scoped({"operation_id": operation_id, **rule})
-        )
-        return result
+        body = self._scoped({**rule}, operation_id=operation_id, app_id=app_id)
+        return self._post("faults", body)
 
     def fail_next(
         self, operation_id: str, *, status: int = 503, times: int = 1, **rule: Any
@@ -136,32 +144,49 @@ class MockControl:
         """Answer the next ``times`` calls of ``operation_id`` with ``status``."""
         return self.add_fault(operation_id, action="error", status=status, times=times, **rule)
 
-    def rate_limit(
-        self, *, limit: int, window_seconds: float, operation_id: str | None = None
+    def add_rate_limit(
+        self,
+        limit: int,
+        window_seconds: float,
+        operation_id: str | None = None,
+        *,
+        app_id: str | None = None,
+        **target: Any,
     ) -> dict[str, Any]:
-        """429 after ``limit`` calls per window."""
-        body = {"limit": limit, "window_seconds": window_seconds, "operation_id": operation_id}
-        result: dict[str, Any] = self.call("POST", "faults/rate_limit", json=self._scoped(body))
+        """429 after ``limit`` calls per sliding window."""
+        body = {"limit": limit, "window_seconds": window_seconds, **target}
+        return self._post(
+            "faults/rate_limit", self._scoped(body, operation_id=operation_id, app_id=app_id)
+        )
+
+    def faults(self, app_id: str | None = None) -> list[dict[str, Any]]:
+        """The active rules (this control's app, or ``app_id``)."""
+        return list(self.call("GET", "faults", params=self._scoped(app_id=app_id))["faults"])
+
+    def delete_fault(self, fault_id: str) -> dict[str, Any]:
+        """Remove one rule."""
+        result: dict[str, Any] = self.call("DELETE", f"faults/{fault_id}")
         return result
 
-    def faults(self) -> list[dict[str, Any]]:
-        """The active rules."""
-        return list(self.call("GET", "faults")["faults"])
-
-    def clear_faults(self) -> Any:
-        """Remove every rule."""
-        return self.call("DELETE", "faults")
+    def clear_faults(self, app_id: str | None = None) -> dict[str, Any]:
+        """Remove every rule (this control's app, or ``app_id``; ``"*"``: every app's)."""
+        result: dict[str, Any] = self.call("DELETE", "faults", params=self._scoped(app_id=app_id))
+        return result
 
     # --- outbox and journal ----------------------------------------------------------
     def outbox(
-        self, to: str | None = None, *, kind: str | None = None, wait: float | None = None
+        self,
+        to: str | None = None,
+        *,
+        kind: str | None = None,
+        app_id: str | None = None,
+        wait: float | None = None,
+        after: int | None = None,
     ) -> list[dict[str, Any]]:
         """Messages "sent", newest first; ``wait`` blocks until one for ``to`` exists."""
-        params = self._scoped(to=to, kind=kind, wait=wait)
-        extra = wait or 0
-        return list(
-            self.call("GET", "outbox", params=params, timeout=self.timeout + extra)["messages"]
-        )
+        params = self._scoped(to=to, kind=kind, app_id=app_id, wait=wait, after=after)
+        timeout = self.timeout + (wait or 0)
+        return list(self.call("GET", "outbox", params=params, timeout=timeout)["messages"])
 
     def latest_code(self, to: str, *, wait: float = 5) -> str:
         """The newest passcode sent to ``to`` (waits up to ``wait`` seconds for it)."""
@@ -169,52 +194,111 @@ class MockControl:
             return str(message["code"])
         raise LookupError(f"no passcode was sent to {to}")
 
-    def requests(self, **filters: Any) -> list[dict[str, Any]]:
-        """Journal entries (filters: operation_id, status, since, until, limit)."""
-        return list(self.call("GET", "requests", params=self._scoped(**filters))["requests"])
+    def clear_outbox(self, app_id: str | None = None) -> dict[str, Any]:
+        """Forget the messages (this control's app, or ``app_id``)."""
+        result: dict[str, Any] = self.call("DELETE", "outbox", params=self._scoped(app_id=app_id))
+        return result
 
-    def count(self, **filters: Any) -> int:
+    def requests(self, *, limit: int | None = None, **filters: Any) -> list[dict[str, Any]]:
+        """Journal entries (filters: operation_id, status, since, until, injected, app_id)."""
+        params = self._scoped(limit=limit, **filters)
+        return list(self.call("GET", "requests", params=params)["requests"])
+
+    def request_count(self, **filters: Any) -> int:
         """How many journal entries match."""
         params = self._scoped(count="true", **filters)
         return int(self.call("GET", "requests", params=params)["count"])
 
-    def clear_requests(self) -> Any:
-        """Empty the journal."""
-        return self.call("DELETE", "requests")
+    def clear_requests(self, app_id: str | None = None) -> dict[str, Any]:
+        """Empty the journal (this control's app, or ``app_id``)."""
+        params = self._scoped(app_id=app_id)
+        result: dict[str, Any] = self.call("DELETE", "requests", params=params)
+        return result
 
-    # --- apps, state, shortcuts ------------------------------------------------------
+    # --- reset, apps, keys, state ----------------------------------------------------
+    def reset(self, app_id: str | None = None, *, keep_clock: bool = False) -> dict[str, Any]:
+        """Forget all state, or one app's."""
+        body = self._scoped(app_id=app_id, keep_clock=keep_clock or None)
+        return self._post("reset", body)
+
     def create_app(self, **settings: Any) -> dict[str, Any]:
         """A fresh isolated app with its own keys."""
-        result: dict[str, Any] = self.call("POST", "apps", json=settings)
+        return self._post("apps", settings)
+
+    def apps(self) -> list[dict[str, Any]]:
+        """Every app, oldest first."""
+        return list(self.call("GET", "apps")["apps"])
+
+    def get_app(self, app_id: str) -> dict[str, Any]:
+        """One app with its keys and settings."""
+        result: dict[str, Any] = self.call("GET", f"apps/{app_id}")
         return result
 
-    def delete_app(self, app_id: str) -> Any:
+    def update_app(self, app_id: str, **settings: Any) -> dict[str, Any]:
+        """Change an app's settings."""
+        result: dict[str, Any] = self.call("PATCH", f"apps/{app_id}", json=settings)
+        return result
+
+    def delete_app(self, app_id: str) -> dict[str, Any]:
         """Remove an app and everything it owns."""
-        return self.call("DELETE", f"apps/{app_id}")
-
-    def export_state(self) -> dict[str, Any]:
-        """All state (or this control's app) as JSON."""
-        result: dict[str, Any] = self.call("GET", "state", params=self._scoped())
+        result: dict[str, Any] = self.call("DELETE", f"apps/{app_id}")
         return result
 
-    def import_state(self, snapshot: dict[str, Any]) -> Any:
-        """Load an export back."""
-        return self.call("POST", "state", json=snapshot)
+    def rotate_keys(self) -> dict[str, Any]:
+        """Sign with a new key; the old one stays published while its JWTs live."""
+        return self._post("keys/rotate")
 
+    def export_state(self, app_id: str | None = None) -> dict[str, Any]:
+        """All state (or this control's app, or ``app_id``) as JSON."""
+        result: dict[str, Any] = self.call("GET", "state", params=self._scoped(app_id=app_id))
+        return result
+
+    def import_state(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Load an export back."""
+        return self._post("state", document)
+
+    def seed(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Add apps, users and sessions in the seed format."""
+        return self._post("seed", document)
+
+    # --- shortcuts -------------------------------------------------------------------
     def mint_session(
-        self, *, email: str | None = None, user_id: str | None = None, **extra: Any
+        self,
+        *,
+        user_id: str | None = None,
+        email: str | None = None,
+        phone_number: str | None = None,
+        session_expires_in: int | None = None,
+        app_id: str | None = None,
     ) -> dict[str, Any]:
         """A session for a user without any login flow: token, JWT, session, user."""
-        body = self._scoped(email=email, user_id=user_id, **extra)
-        result: dict[str, Any] = self.call("POST", "sessions", json=body)
-        return result
+        body = self._scoped(
+            user_id=user_id,
+            email=email,
+            phone_number=phone_number,
+            session_expires_in=session_expires_in,
+            app_id=app_id,
+        )
+        return self._post("sessions", body)
 
-    def mint_oauth_token(self, provider: str, email: str, **identity: Any) -> dict[str, Any]:
+    def mint_oauth_token(
+        self,
+        provider: str,
+        email: str,
+        *,
+        name: str | None = None,
+        provider_subject: str | None = None,
+        app_id: str | None = None,
+    ) -> dict[str, Any]:
         """An OAuth token for an identity, as if the user had consented."""
-        body = self._scoped({"provider": provider, "email": email, **identity})
-        result: dict[str, Any] = self.call("POST", "oauth/tokens", json=body)
-        return result
+        body = self._scoped(
+            {"provider": provider, "email": email},
+            name=name,
+            provider_subject=provider_subject,
+            app_id=app_id,
+        )
+        return self._post("oauth/tokens", body)
 
-    def rotate_keys(self) -> Any:
-        """Sign with a new key; the old one stays published while its JWTs live."""
-        return self.call("POST", "keys/rotate")
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self.call("POST", path, json=body)
+        return result

@@ -301,9 +301,9 @@ class MoonkeyMock:
         """This app's journal entries: ``{operation_id, status, method, path, body, …}``."""
         return self.control.requests(operation_id=operation_id, **filters)
 
-    def calls(self, operation_id: str | None = None, **filters: Any) -> int:
+    def request_count(self, operation_id: str | None = None, **filters: Any) -> int:
         """How many calls of ``operation_id`` (matching ``filters``) this app made."""
-        return self.control.count(operation_id=operation_id, **filters)
+        return self.control.request_count(operation_id=operation_id, **filters)
 
     # --- plumbing ------------------------------------------------------------------------
     def _raise_external_crashes(self) -> None:

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response
 
 from .clock import ControllableClock
 from .config import MockConfig
+from .control.apps import default_app
 from .control.routes import install as install_control
 from .control.routes import read_seed
-from .errors import ApiError, InternalError, MethodNotAllowed, NotFound, RequestTooLarge, envelope
+from .faults import Faults
 from .idp import blueprint as idp_blueprint
 from .ids import Ids
 from .journal import Journal
-from .models import App
 from .outbox import Outbox
-from .pipeline import NOW_HEADER, add_routes, render
+from .pipeline import NOW_HEADER, add_routes, api_plane, error_reply, render
 from .spec import load_spec
 from .state import MockState
 from .store import InMemoryStore, Store
 from .tokens import KeySet
-from .validation import Validators
+from .validation import validators_for
 
 EXTENSION = "moonkey_mock"
 
@@ -56,8 +55,9 @@ def create_app(
         keys=KeySet(ids, clock.now(), config.signing_key_file),
         outbox=Outbox(config.outbox_size),
         journal=Journal(config.journal_size),
+        faults=Faults(config.held_limit),
         spec=spec,
-        validators=Validators(spec),
+        validators=validators_for(spec),
         seed=seed,
     )
     state.store.put_app(default_app(config, state.now_ts()))
@@ -65,7 +65,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = state
-    add_routes(app, state)
+    add_routes(app, state, api_plane(state))
     install_control(app, state)  # /_mock/ (when enabled), fault drops, the seed file
     app.register_blueprint(idp_blueprint(state))  # fake OAuth provider: not under /_mock/
     _add_error_handlers(app, state)
@@ -84,42 +84,9 @@ def state_of(app: Flask) -> MockState:
     return state
 
 
-def default_app(config: MockConfig, now: int) -> App:
-    """The app whose keys come from the configuration."""
-    return App(
-        app_id=config.app_id,
-        secret_keys=(config.secret_key,),
-        public_token=config.public_token,
-        default_redirect_url=config.default_redirect_url or None,
-        otp_max_attempts=config.otp_max_attempts,
-        created_at=now,
-    )
-
-
 def _add_error_handlers(app: Flask, state: MockState) -> None:
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response:
-        api: ApiError
-        headers: dict[str, str] = {}
-        if error.code == 404:
-            api = NotFound(f"No endpoint {request.method} {request.path}")
-        elif error.code == 405:
-            allowed = error.valid_methods if hasattr(error, "valid_methods") else None
-            api = MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
-            if allowed:
-                headers["Allow"] = ", ".join(sorted(allowed))
-        elif error.code == 413:
-            api = RequestTooLarge()
-        else:
-            code = error.code or 500
-            return render(code, envelope(code, _slug(error.name), error.description or ""))
-        return render(api.status, api.body(), headers)
+    """Unmatched routes, wrong methods and crashes outside a view: the one error path."""
 
     @app.errorhandler(Exception)
-    def crash(error: Exception) -> Response:
-        state.record_crash(error)
-        return render(500, InternalError().body())
-
-
-def _slug(name: str) -> str:
-    return name.lower().replace(" ", "_").replace("-", "_")
+    def any_error(error: Exception) -> Response:
+        return render(error_reply(state, error))

@@ -1,29 +1,35 @@
-"""What a handler returns, and the JSON shapes several handlers share."""
+"""What a handler gets (:class:`Call`) and returns (:class:`Reply`), and shared answer shapes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from flask import Response
 
 from .domain.sessions import Issued
-from .models import Json, User
+from .models import App, Json, User
+
+if TYPE_CHECKING:
+    from .state import MockState
 
 
 @dataclass(frozen=True)
 class Reply:
-    """A handler's answer: status, JSON body and extra headers."""
+    """A handler's answer: status, JSON body and extra headers (``raw``: sent as it is)."""
 
     body: Any
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    raw: Response | None = None
 
 
 @dataclass(frozen=True)
 class Call:
     """What a handler gets: the resolved app, the validated inputs and the request's origin."""
 
-    state: Any
-    app: Any
+    state: MockState
+    app: App
     body: Json
     query: Json
     path: dict[str, str]

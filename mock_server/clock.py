@@ -60,9 +60,17 @@ class ControllableClock:
         """Whether the clock stands still."""
         return self._frozen_at is not None
 
-    def shift(self, delta: _dt.timedelta) -> _dt.datetime:
-        """Move the clock by ``delta`` (may be negative) and return the new now."""
+    def shift(
+        self, delta: _dt.timedelta, *, within: tuple[_dt.datetime, _dt.datetime] | None = None
+    ) -> _dt.datetime:
+        """Move the clock by ``delta`` (may be negative) and return the new now.
+
+        With ``within=(earliest, latest)`` the move is checked and made under one lock, so two
+        concurrent advances can never together leave the range; ValueError when it would.
+        """
         with self._lock:
+            if within is not None and not within[0] <= self.now() + delta < within[1]:
+                raise ValueError("the clock would leave its range")
             if self._frozen_at is not None:
                 self._frozen_at += delta
             else:

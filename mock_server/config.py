@@ -40,6 +40,8 @@ class MockConfig:
     otp_max_attempts: int = 5
     threads: int = 8
     seed_file: str | None = None
+    allowed_hosts: str | None = None
+    max_held_calls: int | None = None
 
     def __post_init__(self) -> None:
         """Refuse values the server cannot run with (a clean start-up error, not a hang)."""
@@ -47,6 +49,7 @@ class MockConfig:
         rules = (
             ("port", 0 <= self.port <= 65535, "must be 0..65535"),
             ("threads", self.threads >= 1, "must be at least 1"),
+            ("max_held_calls", (self.max_held_calls or 1) >= 1, "must be at least 1"),
             ("max_body_bytes", self.max_body_bytes >= 1, "must be at least 1"),
             ("otp_max_attempts", self.otp_max_attempts >= 1, "must be at least 1"),
             ("journal_size", self.journal_size >= 1, "must be at least 1"),
@@ -82,6 +85,38 @@ class MockConfig:
         if self.control is not None:
             return self.control
         return is_loopback(self.host)
+
+    @property
+    def held_limit(self) -> int:
+        """How many calls delay/hang faults may hold at once (default: two threads stay free)."""
+        return self.max_held_calls or max(1, self.threads - 2)
+
+    @property
+    def extra_hosts(self) -> frozenset[str]:
+        """Host names allowed besides the bound address and loopback (``*``: any)."""
+        names = (self.allowed_hosts or "").split(",")
+        return frozenset(n.strip().lower() for n in names if n.strip())
+
+    def host_allowed(self, host_header: str) -> bool:
+        """Whether a ``Host`` header names this fake: its bound address, loopback, or allowed.
+
+        Refusing other names keeps a DNS-rebinding page from reaching the control API.
+        """
+        name = _host_name(host_header)
+        if not name:
+            return False
+        allowed = self.extra_hosts
+        if "*" in allowed or name in allowed or is_loopback(name):
+            return True
+        return name == self.host.lower() and self.host not in {"0.0.0.0", "::"}  # noqa: S104
+
+
+def _host_name(host_header: str) -> str:
+    """The name part of a Host header, lower case, without port or IPv6 brackets."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
 def is_loopback(host: str) -> bool:

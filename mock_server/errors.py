@@ -1,7 +1,10 @@
 """API errors and the one envelope renderer (decisions D9).
 
-Code raises an :class:`ApiError` subclass; the routing layer renders it. Class names follow the
-``error_type`` they carry (``invalid_session`` -> :class:`InvalidSession`).
+Code raises an :class:`ApiError` subclass; :func:`mock_server.pipeline.error_reply` renders it.
+Class names follow the ``error_type`` they carry (``invalid_session`` -> :class:`InvalidSession`);
+``document`` says which document lists it: ``openapi.yaml`` ("api"), ``control/openapi.yaml``
+("control") or the fake identity provider's pages ("idp", :mod:`mock_server.idp`). A test checks
+every class against its document.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ class ApiError(Exception):
     status: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
     message: ClassVar[str] = "Internal server error"
+    document: ClassVar[str] = "api"  # where it is documented: "api", "control" or "idp"
 
     def __init__(
         self, message: str | None = None, *, headers: dict[str, str] | None = None
@@ -28,21 +32,6 @@ class ApiError(Exception):
         return envelope(self.status, self.code, self.detail)
 
 
-class Custom(ApiError):
-    """An error whose status and code are chosen at run time (injected faults)."""
-
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message, headers=headers)
-        self.status_value = status
-        self.code_value = code
-
-    def body(self) -> dict[str, Any]:
-        """The D9 envelope with the run-time status and code."""
-        return envelope(self.status_value, self.code_value, self.detail)
-
-
 def envelope(status: int, code: str, message: str) -> dict[str, Any]:
     """The flat reference fields plus the seed's nested ``error`` object (D9)."""
     return {
@@ -51,11 +40,6 @@ def envelope(status: int, code: str, message: str) -> dict[str, Any]:
         "error_message": message,
         "error": {"code": code, "message": message},
     }
-
-
-def status_of(error: ApiError) -> int:
-    """The HTTP status of ``error`` (run-time for :class:`Custom`)."""
-    return error.status_value if isinstance(error, Custom) else error.status
 
 
 # --- 400 -------------------------------------------------------------------------------
@@ -196,14 +180,84 @@ class ServiceUnavailable(ApiError):
     status, code, message = 503, "service_unavailable", "Service unavailable"
 
 
+# --- the control API (control/openapi.yaml) ----------------------------------------------
+
+
+class AdminTokenRequired(ApiError):
+    status, code, document = 401, "unauthorized", "control"
+    message = "The control API needs 'Authorization: Bearer <admin token>'"
+
+
+class HostNotAllowed(ApiError):
+    status, code, document = 403, "host_not_allowed", "control"
+    message = "This Host may not use the control API"
+
+
+class CrossSiteRequest(ApiError):
+    status, code, document = 403, "cross_site_request", "control"
+    message = "Cross-site requests to the control API are refused"
+
+
+class FaultNotFound(ApiError):
+    status, code, document = 404, "fault_not_found", "control"
+    message = "No such fault rule"
+
+
+class DuplicateApp(ApiError):
+    status, code, document = 409, "duplicate_app", "control"
+    message = "An app with this id, secret key or public token already exists"
+
+
+class DuplicateUser(ApiError):
+    status, code, document = 409, "duplicate_user", "control"
+    message = "A user with this id already exists"
+
+
+class DuplicateSessionToken(ApiError):
+    status, code, document = 409, "duplicate_session_token", "control"
+    message = "Another session has this token"
+
+
+# --- the fake identity provider's pages (idp.py) ----------------------------------------
+
+
+class UnsupportedProvider(ApiError):
+    status, code, document = 400, "unsupported_provider", "idp"
+    message = "Unknown OAuth provider"
+
+
+class InvalidState(ApiError):
+    status, code, document = 400, "invalid_state", "idp"
+    message = "The OAuth state is not valid"
+
+
+class InvalidClient(ApiError):
+    status, code, document = 400, "invalid_client", "idp"
+    message = "client_id is not the app's client at this provider"
+
+
+class RedirectUriMismatch(ApiError):
+    status, code, document = 400, "redirect_uri_mismatch", "idp"
+    message = "redirect_uri is not the one begin sent"
+
+
+class UnsupportedResponseType(ApiError):
+    status, code, document = 400, "unsupported_response_type", "idp"
+    message = "response_type must be 'code'"
+
+
+class InvalidGrant(ApiError):
+    status, code, document = 400, "invalid_grant", "idp"
+    message = "The authorization code is not valid"
+
+
 def all_error_classes() -> list[type[ApiError]]:
-    """Every concrete fixed-code error class (for the spec cross-check test)."""
+    """Every error class (for the cross-check against the documents)."""
     found: list[type[ApiError]] = []
     stack: list[type[ApiError]] = [ApiError]
     while stack:
         cls = stack.pop()
         for sub in cls.__subclasses__():
             stack.append(sub)
-            if sub is not Custom:
-                found.append(sub)
+            found.append(sub)
     return found

@@ -7,7 +7,10 @@ consent) answers 302 to ``/v1/auth/oauth/<provider>/callback``, which answers 30
 app's login or registration redirect URL with ``?token=…``, or ``?error=access_denied``.
 
 These routes are not API operations: they are not in ``openapi.yaml`` and stay up when the
-control API is disabled. Errors use the D9 envelope.
+control API is disabled. Errors use the D9 envelope (400 unless said): ``unsupported_provider``,
+``invalid_state`` (unknown, used or expired state), ``invalid_client``,
+``redirect_uri_mismatch``, ``unsupported_response_type``, ``invalid_grant``,
+``validation_error`` and 404 ``not_found``.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from flask import Blueprint, Response, redirect, request
 from werkzeug.wrappers import Response as BaseResponse
 
 from .domain import oauth
-from .errors import ApiError, NotFound, ValidationError, status_of
+from .errors import NotFound, ValidationError
 from .models import OAuthState
-from .pipeline import render
+from .pipeline import error_reply, render
 from .state import MockState
 
 DEFAULT_EMAIL = "user@example.com"
@@ -52,15 +55,15 @@ def blueprint(state: MockState) -> Blueprint:
     def authorize(name: str, rest: str) -> BaseResponse:
         try:
             return _authorize(state, name, rest)
-        except ApiError as error:
-            return render(status_of(error), error.body())
+        except Exception as error:  # noqa: BLE001 - the pipeline's one error path
+            return render(error_reply(state, error))
 
     @bp.route("/v1/auth/oauth/<name>/callback", methods=["GET", "POST"])
     def callback(name: str) -> BaseResponse:
         try:
             return redirect(oauth.callback(state, name, request.values.to_dict()), 302)
-        except ApiError as error:
-            return render(status_of(error), error.body())
+        except Exception as error:  # noqa: BLE001 - the pipeline's one error path
+            return render(error_reply(state, error))
 
     return bp
 

@@ -1,13 +1,23 @@
-"""The request journal: each MoonKey API call the fake answered, bounded, oldest dropped."""
+"""The request journal: each MoonKey API call the fake answered, bounded, oldest dropped.
+
+Bounded three ways, so a long-lived shared fake never grows: each app keeps at most ``size``
+entries (one app's traffic never evicts another's), a request or response body over
+:data:`MAX_BODY_BYTES` of JSON is kept as a truncated preview, and all apps together hold at
+most ``max_bytes`` (past it the app holding the most loses its oldest entries first).
+"""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 REDACTED = "[redacted]"
+MAX_BODY_BYTES = 4096
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+ENTRY_OVERHEAD = 512  # an entry's fields besides its bodies, roughly, in bytes
 SECRET_FIELDS = frozenset({"api_key", "public_token"})
 
 
@@ -27,8 +37,10 @@ class Entry:
     error_type: str
     query: dict[str, Any] = field(default_factory=dict)
     body: Any = None
+    response: Any = None
     fault_id: str = ""
     fault_action: str = ""
+    size: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """The control API's view of the entry."""
@@ -41,6 +53,7 @@ class Entry:
             "operation_id": self.operation_id,
             "query": self.query,
             "body": self.body,
+            "response": self.response,
             "status": self.status,
             "duration_ms": self.duration_ms,
             "injected": self.injected,
@@ -55,25 +68,65 @@ def redact_query(query: dict[str, Any]) -> dict[str, Any]:
     return {k: (REDACTED if k in SECRET_FIELDS else v) for k, v in query.items()}
 
 
+def bounded(value: Any, limit: int = MAX_BODY_BYTES) -> tuple[Any, int]:
+    """``value`` as stored (a truncated preview when its JSON is over ``limit``) and its size."""
+    if value is None:
+        return None, 0
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    size = len(text.encode("utf-8", "backslashreplace"))
+    if size <= limit:
+        return value, size
+    preview = text[: limit // 2]
+    return {"truncated": True, "bytes": size, "preview": preview}, len(preview) + 64
+
+
 class Journal:
-    """Thread-safe bounded log of requests.
+    """Thread-safe bounded log of requests, per app.
 
     Args:
-        size: how many entries are kept.
+        size: how many entries each app keeps.
+        max_bytes: how many bytes of entries all apps keep together.
     """
 
-    def __init__(self, size: int = 10_000) -> None:
-        self._entries: deque[Entry] = deque(maxlen=max(size, 1))
+    def __init__(self, size: int = 10_000, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.size = max(size, 1)
+        self.max_bytes = max_bytes
+        self._apps: dict[str, deque[Entry]] = {}
+        self._bytes: dict[str, int] = {}
+        self._total = 0
         self._lock = threading.Lock()
         self._seq = 0
 
-    def record(self, **values: Any) -> Entry:
-        """Append an entry (``seq`` is assigned here)."""
+    def record(self, *, body: Any = None, response: Any = None, **values: Any) -> Entry:
+        """Append an entry (``seq`` is assigned here; bodies are bounded)."""
+        body, body_size = bounded(body)
+        response, response_size = bounded(response)
+        size = ENTRY_OVERHEAD + body_size + response_size
         with self._lock:
             self._seq += 1
-            entry = Entry(seq=self._seq, **values)
-            self._entries.append(entry)
+            entry = Entry(seq=self._seq, body=body, response=response, size=size, **values)
+            app_id = entry.app_id
+            entries = self._apps.setdefault(app_id, deque())
+            entries.append(entry)
+            self._bytes[app_id] = self._bytes.get(app_id, 0) + size
+            self._total += size
+            if len(entries) > self.size:
+                self._forget(app_id)
+            while self._total > self.max_bytes:
+                self._forget(max(self._bytes, key=self._bytes.__getitem__))
             return entry
+
+    def _forget(self, app_id: str) -> None:
+        """Drop the oldest entry of ``app_id`` (under the lock)."""
+        size = self._apps[app_id].popleft().size
+        self._bytes[app_id] -= size
+        self._total -= size
+
+    @property
+    def bytes(self) -> int:
+        """What the entries hold, roughly, in bytes."""
+        with self._lock:
+            return self._total
 
     def entries(
         self,
@@ -86,12 +139,14 @@ class Journal:
     ) -> list[Entry]:
         """Matching entries, oldest first."""
         with self._lock:
-            snapshot = list(self._entries)
+            if app_id is not None:
+                snapshot = list(self._apps.get(app_id, ()))
+            else:
+                snapshot = sorted((e for q in self._apps.values() for e in q), key=_seq)
         return [
             e
             for e in snapshot
-            if (app_id is None or e.app_id == app_id)
-            and (operation_id is None or e.operation_id == operation_id)
+            if (operation_id is None or e.operation_id == operation_id)
             and (status is None or e.status == status)
             and (since is None or e.at >= since)
             and (until is None or e.at <= until)
@@ -101,8 +156,13 @@ class Journal:
         """Drop all entries, or one app's."""
         with self._lock:
             if app_id is None:
-                self._entries.clear()
+                self._apps.clear()
+                self._bytes.clear()
+                self._total = 0
             else:
-                kept = [e for e in self._entries if e.app_id != app_id]
-                self._entries.clear()
-                self._entries.extend(kept)
+                self._apps.pop(app_id, None)
+                self._total -= self._bytes.pop(app_id, 0)
+
+
+def _seq(entry: Entry) -> int:
+    return entry.seq

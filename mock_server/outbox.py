@@ -1,4 +1,8 @@
-"""What the fake "sent": passcodes, magic links and invites, newest first, bounded."""
+"""What the fake "sent": passcodes, magic links and invites, newest first, bounded per app.
+
+Each app keeps its newest ``size`` messages, so one app's traffic never evicts another app's
+codes (the plugin gives each test its own app on one shared fake).
+"""
 
 from __future__ import annotations
 
@@ -50,21 +54,25 @@ class Message:
 
 
 class Outbox:
-    """A bounded, thread-safe list of sent messages with a blocking wait.
+    """A bounded, thread-safe list of sent messages per app, with a blocking wait.
 
     Args:
-        size: how many messages are kept (oldest dropped first).
+        size: how many messages each app keeps (oldest dropped first).
     """
 
     def __init__(self, size: int = 10_000) -> None:
-        self._messages: deque[Message] = deque(maxlen=size)
+        self.size = max(size, 1)
+        self._apps: dict[str, deque[tuple[int, Message]]] = {}
+        self._seq = 0
         self._changed = threading.Condition()
         self.listeners: list[Callable[[Message], None]] = []
 
     def add(self, message: Message) -> None:
         """Record a message and wake waiters."""
         with self._changed:
-            self._messages.append(message)
+            self._seq += 1
+            box = self._apps.setdefault(message.app_id, deque(maxlen=self.size))
+            box.append((self._seq, message))
             self._changed.notify_all()
         for listener in self.listeners:
             listener(message)
@@ -75,14 +83,15 @@ class Outbox:
         """Messages matching the filters, newest first (``to`` is case-insensitive)."""
         wanted = to.strip().lower() if to else None
         with self._changed:
-            found = [
-                m
-                for m in reversed(self._messages)
-                if (app_id is None or m.app_id == app_id)
-                and (wanted is None or m.to.lower() == wanted)
-                and (kind is None or m.kind == kind)
-            ]
-        return found
+            if app_id is not None:
+                numbered = list(self._apps.get(app_id, ()))
+            else:
+                numbered = sorted(item for box in self._apps.values() for item in box)
+        return [
+            m
+            for _, m in reversed(numbered)
+            if (wanted is None or m.to.lower() == wanted) and (kind is None or m.kind == kind)
+        ]
 
     def latest(self, app_id: str | None = None, to: str | None = None) -> Message | None:
         """The newest matching message, or None."""
@@ -109,8 +118,6 @@ class Outbox:
         """Forget all messages, or one app's."""
         with self._changed:
             if app_id is None:
-                self._messages.clear()
+                self._apps.clear()
             else:
-                kept = [m for m in self._messages if m.app_id != app_id]
-                self._messages.clear()
-                self._messages.extend(kept)
+                self._apps.pop(app_id, None)

@@ -1,8 +1,19 @@
-"""One Flask rule per operationId, and the request pipeline every API call goes through.
+"""The one request pipeline: every API, control and identity-provider request passes here.
 
-Pipeline: faults -> auth -> validate request -> handler -> validate response (strict mode)
--> render, with the journal recording the outcome (with no fault rule the fault step costs one
-attribute check). Start-up fails when an operation has no handler or a handler has no operation.
+A :class:`Plane` says how one OpenAPI document's routes are served; :func:`add_routes` makes
+one Flask rule per operation of it. Each request goes through named steps, in this order:
+
+1. :func:`guard`: the control plane's Host/Origin/admin-token checks (the API has none);
+2. :func:`fault`: fault rules (API only; with no rule this costs one attribute check);
+3. :func:`authenticate`: the app from the secret key or public token (API only);
+4. :func:`read_body` and the query: parsed and validated by the document's schemas;
+5. the handler (``handlers/<tag>.py`` or the control routes);
+6. :func:`check`: strict mode checks the answer against the document;
+7. :func:`render`: JSON out, never failing on a stored value;
+8. :func:`journal`: the API call's record (API only).
+
+Every error, raised anywhere, becomes an answer in exactly one place: :func:`error_reply`.
+Start-up fails when an operation has no handler or a handler has no operation.
 """
 
 from __future__ import annotations
@@ -13,7 +24,9 @@ import inspect
 import json
 import pkgutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from flask import Flask, Response, request
@@ -26,24 +39,93 @@ from .errors import (
     InternalError,
     InvalidJson,
     InvalidPublicToken,
+    MethodNotAllowed,
+    NotFound,
     PublicTokenNotAllowed,
     RequestTooLarge,
     Unauthorized,
     UnsupportedMediaType,
     ValidationError,
     envelope,
-    status_of,
 )
-from .faults import DROP_KEY, Fired
+from .faults import MISSING, Fired
 from .journal import redact_query
 from .models import App
+from .server import DROP_KEY
 from .spec import Operation, Spec, SpecError
 from .state import MockState
 from .validation import Validators
 
+Json = dict[str, Any]
 Handler = Callable[[Call], Reply]
 NOW_HEADER = "X-Moonkey-Mock-Now"
 SECRET_PREFIXES = ("sk_test_", "sk_live_")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the steps before the handler produced."""
+
+    app: App | None
+    body: Json
+    query: Json
+    path: dict[str, str]
+
+
+Invoke = Callable[[MockState, Any, Inputs], Reply]
+Guard = Callable[[MockState, Operation], None]
+Authenticate = Callable[[MockState, Operation], App | None]
+
+
+@dataclass(frozen=True)
+class Plane:
+    """How the routes of one document are served.
+
+    Attributes:
+        name: "api" or "control".
+        spec: the document; validators: its compiled schemas.
+        handlers: one per operationId.
+        invoke: calls a handler with the inputs and returns its :class:`Reply`.
+        guard: the plane's access checks (raise to refuse).
+        authenticate: the app a request acts for (None: the plane has no apps).
+        max_body: the largest body its routes take.
+        faults, journal: whether fault rules apply and calls are journaled.
+    """
+
+    name: str
+    spec: Spec
+    validators: Validators
+    handlers: Mapping[str, Any]
+    invoke: Invoke
+    guard: Guard
+    authenticate: Authenticate
+    max_body: int
+    faults: bool
+    journal: bool
+
+
+def add_routes(app: Flask, state: MockState, plane: Plane) -> None:
+    """Register one Flask rule per operation of ``plane``."""
+    for op_id, handler in plane.handlers.items():
+        op = plane.spec.operations[op_id]
+        view = _view(state, plane, op, handler)
+        app.add_url_rule(op.flask_rule, endpoint=op_id, view_func=view, methods=[op.method])
+
+
+def api_plane(state: MockState) -> Plane:
+    """The MoonKey API: ``openapi.yaml`` with ``handlers/<tag>.py``."""
+    return Plane(
+        name="api",
+        spec=state.spec,
+        validators=state.validators,
+        handlers=collect_handlers(state.spec),
+        invoke=_invoke_api,
+        guard=lambda state, op: None,
+        authenticate=authenticate,
+        max_body=state.config.max_body_bytes,
+        faults=True,
+        journal=True,
+    )
 
 
 def collect_handlers(spec: Spec) -> dict[str, Handler]:
@@ -65,80 +147,61 @@ def collect_handlers(spec: Spec) -> dict[str, Handler]:
     return paired
 
 
-def add_routes(app: Flask, state: MockState) -> None:
-    """Register one rule per operation."""
-    for op_id, handler in collect_handlers(state.spec).items():
-        op = state.spec.operations[op_id]
-        app.add_url_rule(
-            op.flask_rule, endpoint=op_id, view_func=_view(state, op, handler), methods=[op.method]
-        )
+def _invoke_api(state: MockState, handler: Handler, inputs: Inputs) -> Reply:
+    assert inputs.app is not None
+    call = Call(
+        state, inputs.app, inputs.body, inputs.query, inputs.path, _ip(), _agent(), base_url(state)
+    )
+    return handler(call)
 
 
-def _view(state: MockState, op: Operation, handler: Handler) -> Callable[..., Response]:
+# --- the steps -------------------------------------------------------------------------------
+
+
+def _view(state: MockState, plane: Plane, op: Operation, handler: Any) -> Callable[..., Response]:
     def view(**path: str) -> Response:
         started = time.perf_counter()
-        fired = state.faults.fire(state, op, path) if state.faults.rules else None
-        if fired is not None and fired.final:
-            return _injected(state, op, fired, started)
-        app_id, body = "", None
+        request.max_content_length = plane.max_body
+        fired: Fired | None = None
+        inputs: Inputs | None = None
         try:
-            app = authenticate(state, op)
-            app_id = app.app_id
-            query = state.validators.query(op, request.args)
-            body = read_body(state, op)
-            call = Call(state, app, body, query, path, _ip(), _agent(), _base_url())
-            reply = handler(call)
-            status, payload, headers = reply.status, reply.body, dict(reply.headers)
-        except ApiError as error:
-            status, payload, headers = status_of(error), error.body(), dict(error.headers)
-        except HTTPException as error:
-            status, payload, headers = _http_error(error)
-        except Exception as crash:  # noqa: BLE001 - every crash becomes a recorded 500
-            state.record_crash(crash)
-            status, payload, headers = 500, InternalError().body(), {}
+            plane.guard(state, op)
+            if plane.faults and state.faults.rules:
+                fired = fault(state, op, path)
+                if fired is not None and fired.final:
+                    return _injected(state, op, fired, started)
+            app = plane.authenticate(state, op)
+            query = plane.validators.query(op, request.args)
+            inputs = Inputs(app, read_body(plane, op), query, path)
+            reply = plane.invoke(state, handler, inputs)
+        except Exception as error:  # noqa: BLE001 - the one error path
+            reply = error_reply(state, error)
+        if reply.raw is not None:
+            return reply.raw
         if state.config.strict:
-            status, payload = _checked(state, op, status, payload)
-        _journal(state, op, status, payload, started, app_id, body, fired)
-        return render(status, payload, headers)
+            reply = check(state, plane, op, reply)
+        if plane.journal:
+            app_id = inputs.app.app_id if inputs is not None and inputs.app is not None else ""
+            journal(state, op, reply, started, app_id, inputs.body if inputs else None, fired)
+        return render(reply)
 
     view.__name__ = op.handler_name
     return view
 
 
-def _journal(
-    state: MockState,
-    op: Operation,
-    status: int,
-    payload: Any,
-    started: float,
-    app_id: str,
-    body: Any,
-    fired: Fired | None,
-) -> None:
-    state.journal.record(
-        at=state.now(),
-        app_id=app_id,
-        method=request.method,
-        path=request.path,
-        operation_id=op.operation_id,
-        status=status,
-        duration_ms=round((time.perf_counter() - started) * 1000, 3),
-        injected=fired is not None,
-        error_type=payload.get("error_type", "") if isinstance(payload, dict) else "",
-        query=redact_query(dict(request.args)),
-        body=body,
-        fault_id=fired.rule_id if fired else "",
-        fault_action=fired.action if fired else "",
-    )
+def fault(state: MockState, op: Operation, path: Mapping[str, str]) -> Fired | None:
+    """Apply the fault rules to the current request (may wait for a delay or hang)."""
+    return state.faults.fire(_FaultView(state, op, path), state.now, state.ids)
 
 
 def _injected(state: MockState, op: Operation, fired: Fired, started: float) -> Response:
     """The answer of a fault that ends the call; a drop is done by the WSGI middleware."""
-    _journal(state, op, fired.status, fired.payload, started, fired.app_id, fired.body, fired)
+    reply = Reply(fired.payload, fired.status, dict(fired.headers))
+    journal(state, op, reply, started, fired.app_id, fired.body, fired)
     if fired.payload is None:
         request.environ[DROP_KEY] = True
         return Response(status=503)
-    return render(fired.status, fired.payload, fired.headers)
+    return render(reply)
 
 
 def authenticate(state: MockState, op: Operation) -> App:
@@ -151,13 +214,9 @@ def authenticate(state: MockState, op: Operation) -> App:
         if public is None or not hmac.compare_digest(token, public.public_token):
             raise InvalidPublicToken()
         return public
-    header = request.headers.get("Authorization", "")
-    key = request.args.get("api_key", "") if op.security == "secret_or_query" else ""
-    if header:
-        scheme, _, value = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthorized("The Authorization header must be 'Bearer <secret API key>'")
-        key = value.strip()
+    key = bearer(request.headers.get("Authorization", ""), "secret API key")
+    if key is None and op.security == "secret_or_query":
+        key = request.args.get("api_key", "")
     if not key:
         raise Unauthorized("Missing API key: send 'Authorization: Bearer sk_test_...'")
     if key.startswith("pk_"):
@@ -170,11 +229,18 @@ def authenticate(state: MockState, op: Operation) -> App:
     return app
 
 
-def read_body(
-    state: MockState, op: Operation, validators: Validators | None = None
-) -> dict[str, Any]:
-    """The validated JSON body ({} for operations without one); ``validators`` of another
-    document (the control API's) may stand in for the API's."""
+def bearer(header: str, what: str) -> str | None:
+    """The credential of an ``Authorization: Bearer <credential>`` header (None: no header)."""
+    if not header.strip():
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        raise Unauthorized(f"The Authorization header must be 'Bearer <{what}>'")
+    return value.strip()
+
+
+def read_body(plane: Plane, op: Operation) -> Json:
+    """The validated JSON body ({} for operations without one)."""
     if op.body_pointer is None:
         return {}
     data = request.get_data(cache=True)
@@ -191,7 +257,9 @@ def read_body(
         raise InvalidJson(f"The request body is not valid JSON: {error}") from None
     except RecursionError:
         raise InvalidJson("The request body is nested too deeply") from None
-    (validators or state.validators).check_body(op, body)
+    if b"\\ud" in data or b"\\uD" in data:
+        _reject_lone_surrogates(body, "")
+    plane.validators.check_body(op, body)
     if not isinstance(body, dict):
         raise ValidationError("The body must be a JSON object")
     return body
@@ -201,41 +269,128 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _checked(state: MockState, op: Operation, status: int, payload: Any) -> tuple[int, Any]:
-    problems = state.validators.response_problems(op, status, payload)
+def _reject_lone_surrogates(node: Any, where: str) -> None:
+    """Refuse strings that cannot be encoded as UTF-8 (a lone ``\\ud800`` escape)."""
+    if isinstance(node, str):
+        if not _encodable(node):
+            shown = where or "the body"
+            raise ValidationError(
+                f"'{shown}' is not valid Unicode: it holds a lone surrogate escape such as "
+                "\\ud800; send UTF-8 text"
+            )
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            inner = f"{where}.{key}" if where else str(key)
+            if not _encodable(key):
+                raise ValidationError(f"A key in '{where or 'the body'}' is not valid Unicode")
+            _reject_lone_surrogates(value, inner)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _reject_lone_surrogates(value, f"{where}[{index}]")
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check(state: MockState, plane: Plane, op: Operation, reply: Reply) -> Reply:
+    """Strict mode: an answer the document does not allow becomes a recorded 500."""
+    if plane.name == "control" and reply.status == 500:
+        return reply
+    problems = plane.validators.response_problems(op, reply.status, reply.body)
     if not problems:
-        return status, payload
-    message = f"{op.operation_id} {status} response breaks openapi.yaml: {problems[0]}"
+        return reply
+    document = "openapi.yaml" if plane.name == "api" else "control/openapi.yaml"
+    message = f"{op.operation_id} {reply.status} answer breaks {document}: {problems[0]}"
     state.record_crash(AssertionError(message))
-    return 500, envelope(500, "internal_error", message)
+    return Reply(envelope(500, "internal_error", message), 500)
 
 
-def _http_error(error: HTTPException) -> tuple[int, Any, dict[str, str]]:
-    """Werkzeug's errors raised inside a view (body too large, bad request)."""
-    if error.code == 413:
-        api: ApiError = RequestTooLarge()
-        return api.status, api.body(), {}
-    code = error.code or 400
-    return code, envelope(code, _slug(error.name), error.description or error.name), {}
+def error_reply(state: MockState, error: BaseException) -> Reply:
+    """The one place an exception becomes an answer (API, control and IdP alike)."""
+    if isinstance(error, ApiError):
+        return Reply(error.body(), error.status, dict(error.headers))
+    if isinstance(error, HTTPException):
+        return _http_error(error)
+    state.record_crash(error)
+    return Reply(InternalError().body(), 500)
 
 
-def _slug(name: str) -> str:
-    return name.lower().replace(" ", "_").replace("-", "_")
+def _http_error(error: HTTPException) -> Reply:
+    """Werkzeug's errors: no route, wrong method, body too large, unreadable request."""
+    api: ApiError
+    headers: dict[str, str] = {}
+    if error.code == 404:
+        api = NotFound(f"No endpoint {request.method} {request.path}")
+    elif error.code == 405:
+        api = MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
+        allowed = getattr(error, "valid_methods", None)
+        if allowed:
+            headers["Allow"] = ", ".join(sorted(allowed))
+    elif error.code == 413:
+        api = RequestTooLarge()
+    else:
+        api = ValidationError(error.description or "The request could not be read")
+    return Reply(api.body(), api.status, headers)
 
 
-def render(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response."""
-    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
-    response = Response(text, status=status, mimetype="application/json")
-    for name, value in (headers or {}).items():
+def render(reply: Reply) -> Response:
+    """A JSON response; a stored value that is not valid Unicode is escaped, never a crash."""
+    text = json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False, default=str)
+    data = text.encode("utf-8", "backslashreplace")  # a lone surrogate becomes its \\u escape
+    response = Response(data, status=reply.status, mimetype="application/json")
+    for name, value in reply.headers.items():
         response.headers[name] = value
     return response
 
 
-def _base_url() -> str:
-    # Werkzeug's host_url re-derives and IRI-encodes the URL on every call; the environ has it.
+def journal(
+    state: MockState,
+    op: Operation,
+    reply: Reply,
+    started: float,
+    app_id: str,
+    body: Any,
+    fired: Fired | None,
+) -> None:
+    """Record an answered API call."""
+    payload = reply.body
+    state.journal.record(
+        at=state.now(),
+        app_id=app_id,
+        method=request.method,
+        path=request.path,
+        operation_id=op.operation_id,
+        status=reply.status,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        injected=fired is not None,
+        error_type=payload.get("error_type", "") if isinstance(payload, dict) else "",
+        query=redact_query(dict(request.args)),
+        body=body,
+        response=payload,
+        fault_id=fired.rule_id if fired else "",
+        fault_action=fired.action if fired else "",
+    )
+
+
+# --- what the request says about itself --------------------------------------------------
+
+
+def base_url(state: MockState) -> str:
+    """The fake's own base URL: the Host header only when it names an allowed host.
+
+    An untrusted ``Host`` never becomes part of a URL the fake hands out (OAuth redirects).
+    """
     env = request.environ
-    host = env.get("HTTP_HOST") or f"{env['SERVER_NAME']}:{env['SERVER_PORT']}"
+    host = env.get("HTTP_HOST", "")
+    if not host or not state.config.host_allowed(host):
+        name = env.get("SERVER_NAME", "localhost")
+        host = f"[{name}]" if ":" in name else name
+        host = f"{host}:{env.get('SERVER_PORT', '80')}"
     return f"{env['wsgi.url_scheme']}://{host}/"
 
 
@@ -245,3 +400,47 @@ def _ip() -> str:
 
 def _agent() -> str:
     return request.headers.get("User-Agent", "")
+
+
+class _FaultView:
+    """The current request as fault rules see it; each part is read only when a rule asks."""
+
+    def __init__(self, state: MockState, op: Operation, params: Mapping[str, str]) -> None:
+        self.state, self.op, self.params = state, op, params
+
+    @property
+    def operation_id(self) -> str:
+        return self.op.operation_id
+
+    @property
+    def path(self) -> str:
+        return request.path
+
+    @cached_property
+    def app_id(self) -> str:
+        """The app the request's credential names ("" when none): no errors, no auth."""
+        scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+        key = value.strip() if scheme.lower() == "bearer" else ""
+        key = key or request.args.get("api_key", "") or request.args.get("public_token", "")
+        store = self.state.store
+        app = (store.app_by_secret_key(key) or store.app_by_public_token(key)) if key else None
+        return app.app_id if app is not None else ""
+
+    @cached_property
+    def body(self) -> Any:
+        if self.op.body_pointer is None:
+            return None
+        try:
+            return request.get_json(force=True, silent=True)
+        except Exception:  # noqa: BLE001 - too large, bad encoding: treated as no body
+            return None
+
+    def value(self, name: str) -> Any:
+        node: Any = self.body
+        for part in name.split("."):
+            node = node.get(part, MISSING) if isinstance(node, dict) else MISSING
+        if node is not MISSING:
+            return node
+        if name in self.params:
+            return self.params[name]
+        return request.args.get(name, MISSING)

@@ -103,6 +103,11 @@ class Spec:
             node = node[int(token)] if isinstance(node, list) else node[token]
         return node
 
+    def raw(self, op: Operation) -> Json:
+        """The operation's object in the document (for its ``x-`` extensions)."""
+        node: Json = self.document["paths"][op.path][op.method.lower()]
+        return node
+
     def deref(self, node: Any) -> tuple[Any, str | None]:
         """Follow a local ``$ref`` chain; returns the node and its pointer (None if inline)."""
         pointer = None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import traceback
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,9 @@ from .store import Store
 from .tokens import KeySet
 from .validation import Validators
 
+MAX_CRASHES = 100
+MAX_TRACEBACK_CHARS = 8192
+
 
 @dataclass
 class MockState:
@@ -32,7 +37,7 @@ class MockState:
     journal: Journal
     spec: Spec
     validators: Validators
-    crashes: list[BaseException] = field(default_factory=list)
+    crashes: deque[BaseException] = field(default_factory=lambda: deque(maxlen=MAX_CRASHES))
     crash_lock: threading.Lock = field(default_factory=threading.Lock)
     faults: Faults = field(default_factory=Faults)
     seed: dict[str, Any] | None = None  # the seed document, applied again by a full reset
@@ -53,12 +58,21 @@ class MockState:
         return app
 
     def record_crash(self, error: BaseException) -> None:
-        """Remember an unexpected exception so a test fixture can re-raise it."""
+        """Remember an unexpected exception so a test fixture can re-raise it.
+
+        Bounded: the newest :data:`MAX_CRASHES` are kept, each with its traceback as text and
+        without its frames (which would keep every request body they saw alive).
+        """
+        text = "".join(traceback.format_exception(error))[-MAX_TRACEBACK_CHARS:]
+        error = error.with_traceback(None)
+        error.__context__ = error.__cause__ = None
+        error.add_note(f"server-side traceback (last {MAX_TRACEBACK_CHARS} characters):\n{text}")
         with self.crash_lock:
             self.crashes.append(error)
 
     def take_crashes(self) -> list[BaseException]:
         """Return and forget the recorded crashes."""
         with self.crash_lock:
-            crashes, self.crashes = self.crashes, []
+            crashes = list(self.crashes)
+            self.crashes.clear()
             return crashes

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import hashlib
 import threading
 from collections import OrderedDict
@@ -217,7 +218,13 @@ def _generate() -> rsa.RSAPrivateKey:
 
 
 def _load_pem(path: str) -> rsa.RSAPrivateKey:
-    key: Any = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
+    return _parse_pem(Path(path).read_bytes(), path)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_pem(data: bytes, path: str) -> rsa.RSAPrivateKey:
+    """A parsed key, cached by content (parsing checks the key: slow enough to matter)."""
+    key: Any = serialization.load_pem_private_key(data, password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError(f"{path}: not an RSA private key")
     return key

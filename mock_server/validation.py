@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -204,3 +205,20 @@ def _kinds(value: Any) -> str:
 def _shown(error: SchemaError) -> str:
     text = json.dumps(error.instance, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+_COMPILED: dict[int, Validators] = {}
+_COMPILED_LOCK = threading.Lock()
+
+
+def validators_for(spec: Spec) -> Validators:
+    """The validators of ``spec``, compiled once per document per process.
+
+    :func:`~mock_server.spec.load_spec` returns one :class:`Spec` per path, so every fake built
+    from the same document (a test suite builds hundreds) shares one compiled set.
+    """
+    with _COMPILED_LOCK:
+        cached = _COMPILED.get(id(spec))
+        if cached is None or cached.spec is not spec:
+            cached = _COMPILED[id(spec)] = Validators(spec)
+        return cached

@@ -25,5 +25,5 @@ def test_logout_calls_delete_session_once(moonkey_mock: MoonkeyMock) -> None:
     client = create_app(moonkey_mock.env).test_client()
     me = moonkey_mock.login("ada@example.com")
     assert client.post("/api/logout", headers=me.headers).status_code == 200
-    assert moonkey_mock.calls("DeleteSession") == 1
+    assert moonkey_mock.request_count("DeleteSession") == 1
     assert client.get("/api/profile", headers=me.headers).status_code == 401

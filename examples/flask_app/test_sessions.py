@@ -27,8 +27,8 @@ def test_login_by_passcode_opens_a_session(
     assert profile.status_code == 200
     assert profile.json is not None
     assert profile.json["user"]["email"] == EMAIL
-    assert moonkey_mock.calls("LoginOrCreateUserByEmailOtp") == 1
-    assert moonkey_mock.calls("VerifyOtp") == 1
+    assert moonkey_mock.request_count("LoginOrCreateUserByEmailOtp") == 1
+    assert moonkey_mock.request_count("VerifyOtp") == 1
 
 
 def test_login_with_a_wrong_passcode_is_refused(
@@ -60,7 +60,7 @@ def test_profile_without_a_valid_token_is_401(
 ) -> None:
     assert client.get("/api/profile").status_code == 401
     assert client.get("/api/profile", headers={"session-token": "forged"}).status_code == 401
-    assert moonkey_mock.calls("VerifySession") == 1
+    assert moonkey_mock.request_count("VerifySession") == 1
 
 
 def test_dropped_connection_is_the_error_path(
@@ -121,5 +121,5 @@ def test_revoking_someone_elses_session_is_refused(
     me = moonkey_mock.session(EMAIL)
     refused = client.delete(f"/api/sessions/{stranger.session_id}", headers=me.headers)
     assert refused.status_code == 404
-    assert moonkey_mock.calls("DeleteSession") == 0
+    assert moonkey_mock.request_count("DeleteSession") == 0
     assert client.get("/api/profile", headers=stranger.headers).status_code == 200

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from mock_server.errors import AppNotFound, Custom, ValidationError
+from mock_server.config import MockConfig
+from mock_server.errors import AppNotFound, DuplicateApp, ValidationError
 from mock_server.faults import ANY_APP
 from mock_server.ids import KEY_BODY_LENGTH
 from mock_server.models import App
@@ -47,9 +48,19 @@ def scope(state: MockState, app_id: str | None) -> str | None:
 
 def template(state: MockState) -> App:
     """The default app as configured at start-up (new apps take its settings)."""
-    from mock_server.app import default_app  # app.py wires this package: imported late, no cycle
-
     return default_app(state.config, state.now_ts())
+
+
+def default_app(config: MockConfig, now: int) -> App:
+    """The app whose keys come from the configuration."""
+    return App(
+        app_id=config.app_id,
+        secret_keys=(config.secret_key,),
+        public_token=config.public_token,
+        default_redirect_url=config.default_redirect_url or None,
+        otp_max_attempts=config.otp_max_attempts,
+        created_at=now,
+    )
 
 
 def create(state: MockState, values: dict[str, Any]) -> App:
@@ -110,6 +121,6 @@ def restore_startup(state: MockState) -> None:
 def _check_free(state: MockState, app_id: str, secret: str, public: str) -> None:
     store = state.store
     if store.get_app(app_id) is not None:
-        raise Custom(409, "duplicate_app", f"An app with id '{app_id}' already exists")
+        raise DuplicateApp(f"An app with id '{app_id}' already exists")
     if store.app_by_secret_key(secret) is not None or store.app_by_public_token(public):
-        raise Custom(409, "duplicate_app", "Another app already uses this secret key or token")
+        raise DuplicateApp("Another app already uses this secret key or token")

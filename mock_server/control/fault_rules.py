@@ -16,7 +16,14 @@ from mock_server.errors import ValidationError, envelope
 from mock_server.faults import (
     DEFAULT_HANG_SECONDS,
     DEFAULT_STATUS,
+    Action,
+    Delay,
+    Drop,
+    Hang,
+    RateLimit,
+    Respond,
     Rule,
+    Target,
     default_message,
     default_type,
 )
@@ -30,51 +37,57 @@ Json = dict[str, Any]
 
 def build_rule(state: MockState, body: Json, *, rule_id: str, app_id: str) -> Rule:
     """A :class:`Rule` from a validated AddFault / AddRateLimit body (``limit`` = preset)."""
-    ops, op_id, method, path = _target(state.spec, body)
+    target = _target(state.spec, body)
     preset = "limit" in body
-    action = "rate_limit" if preset else str(body.get("action", "error"))
-    rule = Rule(
+    action = _rate_limit(body) if preset else _action(body)
+    if isinstance(action, Respond | RateLimit):
+        _check_answer(state, target, action)
+    return Rule(
         id=rule_id,
         app_id=app_id,
         action=action,
-        operation_ids=ops,
-        operation_id=op_id,
-        method=method,
-        path=path,
+        target=target,
         match=dict(body.get("match") or {}),
         times=None if preset else body.get("times"),
         probability=1.0 if preset else float(body.get("probability", 1)),
         created_at=state.now(),
-        limit=body.get("limit"),
-        window_seconds=body.get("window_seconds"),
-        delay_ms=body.get("delay_ms"),
-        hang_seconds=body.get("hang_seconds"),
+    )
+
+
+def _action(body: Json) -> Action:
+    """The typed action of an AddFault body."""
+    name = str(body.get("action", "error"))
+    if name == "drop":
+        return Drop()
+    if name == "hang":
+        return Hang(float(body.get("hang_seconds") or DEFAULT_HANG_SECONDS))
+    if name == "delay":
+        if "delay_range_ms" in body:
+            low, high = body["delay_range_ms"]
+            if low > high:
+                raise ValidationError("delay_range_ms must be [low, high] with low <= high")
+            return Delay(float(low), float(high))
+        return Delay(float(body["delay_ms"]), float(body["delay_ms"]))
+    status = int(body.get("status", DEFAULT_STATUS))
+    return Respond(
+        status=status,
+        error_type=body.get("error_type") or default_type(status),
+        message=body.get("message") or default_message(status),
         retry_after=body.get("retry_after"),
     )
-    rule.remaining = rule.times
-    if "delay_range_ms" in body:
-        low, high = body["delay_range_ms"]
-        if low > high:
-            raise ValidationError("delay_range_ms must be [low, high] with low <= high")
-        rule.delay_range_ms = (float(low), float(high))
-    if action == "hang" and rule.hang_seconds is None:
-        rule.hang_seconds = DEFAULT_HANG_SECONDS
-    if action in {"error", "rate_limit"}:
-        _answer(state, rule, body)
-    return rule
 
 
-def _answer(state: MockState, rule: Rule, body: Json) -> None:
-    """Status, type and message of an error rule, checked against every operation it targets."""
-    status = 429 if rule.action == "rate_limit" else int(body.get("status", DEFAULT_STATUS))
-    rule.status = status
-    rule.error_type = body.get("error_type") or default_type(status)
-    default = default_message(status)
-    if rule.action == "rate_limit":
-        default = f"Too many requests: at most {rule.limit} per {rule.window_seconds:g} seconds"
-    rule.message = body.get("message") or default
-    sample = envelope(status, rule.error_type, rule.message)
-    for op in _operations(state.spec, rule.operation_ids):
+def _rate_limit(body: Json) -> RateLimit:
+    limit, window = int(body["limit"]), float(body.get("window_seconds") or 1.0)
+    default = f"Too many requests: at most {limit} per {window:g} seconds"
+    return RateLimit(limit, window, body.get("message") or default)
+
+
+def _check_answer(state: MockState, target: Target, action: Respond | RateLimit) -> None:
+    """An error answer must be documented by every operation the rule can hit."""
+    status = action.status
+    sample = envelope(status, action.error_type, action.message)
+    for op in _operations(state.spec, target.operation_ids):
         if status not in op.statuses:
             shown = ", ".join(str(s) for s in sorted(op.statuses) if s >= 400)
             raise ValidationError(
@@ -91,10 +104,8 @@ def _operations(spec: Spec, ids: frozenset[str] | None) -> Iterable[Operation]:
     return [spec.operations[i] for i in sorted(ids)]
 
 
-def _target(
-    spec: Spec, body: Json
-) -> tuple[frozenset[str] | None, str | None, str | None, str | None]:
-    """(operation ids or None = all, shown operation id, method, concrete path or None)."""
+def _target(spec: Spec, body: Json) -> Target:
+    """Operation ids (None = all), the shown operation id, method and concrete path."""
     op_id, method, path = body.get("operation_id"), body.get("method"), body.get("path")
     if op_id is not None and (method is not None or path is not None):
         raise ValidationError("Send operation_id, or method and path, not both")
@@ -103,15 +114,15 @@ def _target(
     if op_id is not None:
         if op_id not in spec.operations:
             raise ValidationError(f"Unknown operation_id '{op_id}': see openapi.yaml")
-        return frozenset({op_id}), op_id, spec.operations[op_id].method, None
+        return Target(frozenset({op_id}), op_id, spec.operations[op_id].method)
     if method is None or path is None:
-        return None, None, None, None
+        return Target()
     for op in spec.operations.values():
         if op.method != method:
             continue
         if op.path == path:
-            return frozenset({op.operation_id}), op.operation_id, method, None
+            return Target(frozenset({op.operation_id}), op.operation_id, method)
         pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(op.path))
         if re.fullmatch(pattern, path):
-            return frozenset({op.operation_id}), op.operation_id, method, path
+            return Target(frozenset({op.operation_id}), op.operation_id, method, path)
     raise ValidationError(f"No operation {method} {path} in openapi.yaml")

@@ -25,12 +25,13 @@ from typing import Any
 
 from mock_server.call import session_fields
 from mock_server.clock import ControllableClock
-from mock_server.errors import Custom, ValidationError
+from mock_server.errors import FaultNotFound, ValidationError
 from mock_server.faults import ANY_APP
 from mock_server.models import DEFAULT_JWT_TTL_SECONDS
 from mock_server.spec import Operation, Spec, load_spec
 from mock_server.state import MockState
 from mock_server.validation import Validators
+from mock_server.version import __version__
 
 from . import apps, shortcuts, snapshot
 from .fault_rules import build_rule
@@ -38,18 +39,6 @@ from .fault_rules import build_rule
 Json = dict[str, Any]
 CONTROL_SPEC = Path(__file__).with_name("openapi.yaml")
 MAX_WAIT_SECONDS = 30.0
-CONTROLS = (
-    "apps",
-    "clock",
-    "faults",
-    "journal",
-    "keys",
-    "oauth",
-    "outbox",
-    "reset",
-    "sessions",
-    "state",
-)
 # The clock stays within these years, so reading it can never overflow.
 EARLIEST = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 LATEST = _dt.datetime(9000, 1, 1, tzinfo=_dt.UTC)
@@ -59,6 +48,14 @@ LATEST = _dt.datetime(9000, 1, 1, tzinfo=_dt.UTC)
 def control_spec() -> Spec:
     """The control API's OpenAPI document (loaded once per process)."""
     return load_spec(str(CONTROL_SPEC))
+
+
+@functools.cache
+def controls_offered() -> tuple[str, ...]:
+    """The controls health lists: the ``x-control`` names of the document's operations."""
+    spec = control_spec()
+    names = {spec.raw(op).get("x-control") for op in spec.operations.values()}
+    return tuple(sorted(str(n) for n in names if n and n != "discovery"))
 
 
 @functools.cache
@@ -79,8 +76,11 @@ def _iso(when: _dt.datetime) -> str:
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+_RANGE_MESSAGE = f"The clock must stay between {_iso(EARLIEST)} and {_iso(LATEST)}"
+
+
 class Controls:
-    """The control API of one fake.
+    """The control API of one fake, in-process (implements :class:`~.api.ControlApi`).
 
     Args:
         state: the fake's state (``state_of(app)``).
@@ -105,16 +105,18 @@ class Controls:
     # --- discovery ---------------------------------------------------------------------
     def health(self) -> Json:
         """``GET /_mock/health``: version, the fake's now, the default app, the controls."""
-        from mock_server import __version__  # the package imports this module: read it late
-
         return {
             "status": "ok",
             "service": "moonkey-mock",
             "version": __version__,
             **self.clock(),
             "default_app_id": self.state.config.app_id,
-            "controls": list(CONTROLS),
+            "controls": list(controls_offered()),
         }
+
+    def openapi_document(self) -> str:
+        """``GET /_mock/openapi.yaml``: the control API's OpenAPI document."""
+        return CONTROL_SPEC.read_text(encoding="utf-8")
 
     # --- clock -------------------------------------------------------------------------
     @property
@@ -132,8 +134,10 @@ class Controls:
         """``POST /_mock/clock/advance``: move by the sum of the amounts (negative = back)."""
         self._body("AdvanceClock", _clean(seconds=seconds, minutes=minutes, hours=hours, days=days))
         delta = _dt.timedelta(seconds=seconds, minutes=minutes, hours=hours, days=days)
-        _in_range(self._clock.now() + delta)
-        self._clock.shift(delta)
+        try:
+            self._clock.shift(delta, within=(EARLIEST, LATEST))
+        except (ValueError, OverflowError):
+            raise ValidationError(_RANGE_MESSAGE) from None
         return self.clock()
 
     def set_time(self, at: float | str | _dt.datetime, *, freeze: bool | None = None) -> Json:
@@ -202,13 +206,13 @@ class Controls:
     def delete_fault(self, fault_id: str) -> Json:
         """``DELETE /_mock/faults/<id>``: remove one rule (404 ``fault_not_found``)."""
         if self.state.faults.remove(fault_id) is None:
-            raise Custom(404, "fault_not_found", f"No fault rule '{fault_id}'")
+            raise FaultNotFound(f"No fault rule '{fault_id}'")
         return {"message": f"Deleted fault {fault_id}", "deleted": 1}
 
-    def clear_faults(self, app_id: str | None = None) -> int:
-        """``DELETE /_mock/faults``: remove every rule (or one app's); returns how many."""
+    def clear_faults(self, app_id: str | None = None) -> Json:
+        """``DELETE /_mock/faults``: remove every rule (or one app's) and release held calls."""
         self._query("ClearFaults", _clean(app_id=app_id))
-        return self.state.faults.clear(apps.scope(self.state, app_id))
+        return _deleted(self.state.faults.clear(apps.scope(self.state, app_id)), "fault rules")
 
     # --- outbox ------------------------------------------------------------------------
     def outbox(
@@ -235,13 +239,13 @@ class Controls:
             found = self.state.outbox.messages(scope, to, kind)
         return [m.to_json() for m in found]
 
-    def clear_outbox(self, app_id: str | None = None) -> int:
-        """``DELETE /_mock/outbox``: forget every message (or one app's); returns how many."""
+    def clear_outbox(self, app_id: str | None = None) -> Json:
+        """``DELETE /_mock/outbox``: forget every message (or one app's)."""
         self._query("ClearOutbox", _clean(app_id=app_id))
         scope = apps.scope(self.state, app_id)
         count = len(self.state.outbox.messages(scope))
         self.state.outbox.clear(scope)
-        return count
+        return _deleted(count, "messages")
 
     # --- journal -----------------------------------------------------------------------
     def requests(self, *, limit: int | None = None, **filters: Any) -> list[Json]:
@@ -267,13 +271,13 @@ class Controls:
         entries = self.state.journal.entries(**values)
         return [e for e in entries if injected is None or e.injected is injected]
 
-    def clear_requests(self, app_id: str | None = None) -> int:
-        """``DELETE /_mock/requests``: empty the journal (or one app's); returns how many."""
+    def clear_requests(self, app_id: str | None = None) -> Json:
+        """``DELETE /_mock/requests``: empty the journal (or one app's)."""
         self._query("ClearRequests", _clean(app_id=app_id))
         scope = apps.scope(self.state, app_id)
         count = len(self.state.journal.entries(app_id=scope))
         self.state.journal.clear(scope)
-        return count
+        return _deleted(count, "journal entries")
 
     # --- reset -------------------------------------------------------------------------
     def reset(self, app_id: str | None = None, *, keep_clock: bool = False) -> Json:
@@ -389,6 +393,10 @@ class Controls:
         )
 
 
+def _deleted(count: int, what: str) -> Json:
+    return {"message": f"Deleted {count} {what}", "deleted": count}
+
+
 def _instant(at: float | str) -> _dt.datetime:
     """A validated ``at``: unix seconds or an ISO-8601 instant (no zone = UTC)."""
     if isinstance(at, str):
@@ -404,5 +412,5 @@ def _instant(at: float | str) -> _dt.datetime:
 
 def _in_range(when: _dt.datetime) -> _dt.datetime:
     if not EARLIEST <= when < LATEST:
-        raise ValidationError(f"The clock must stay between {_iso(EARLIEST)} and {_iso(LATEST)}")
+        raise ValidationError(_RANGE_MESSAGE)
     return when

@@ -13,29 +13,32 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, request
 
-from mock_server.errors import (
-    ApiError,
-    InternalError,
-    RequestTooLarge,
-    Unauthorized,
-    ValidationError,
-    envelope,
-    status_of,
+from mock_server.call import Reply
+from mock_server.control import snapshot
+from mock_server.control.inprocess import (
+    Controls,
+    control_spec,
+    control_validators,
 )
-from mock_server.faults import DropMiddleware
-from mock_server.pipeline import read_body, render
+from mock_server.errors import (
+    AdminTokenRequired,
+    ApiError,
+    CrossSiteRequest,
+    HostNotAllowed,
+    ValidationError,
+)
+from mock_server.pipeline import Inputs, Plane, add_routes, bearer
+from mock_server.server import DropMiddleware
 from mock_server.spec import Operation, Spec, SpecError
 from mock_server.state import MockState
 
-from . import snapshot
-from .inprocess import CONTROL_SPEC, Controls, control_spec, control_validators
-
 Json = dict[str, Any]
 MAX_CONTROL_BODY = 64 * 1024 * 1024  # state imports are larger than API bodies
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def install(app: Flask, state: MockState) -> None:
     """Wire the control side: the drop middleware, ``/_mock/`` when enabled, the seed."""
     app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if state.config.control_enabled:
-        app.register_blueprint(blueprint(state))
+        add_routes(app, state, control_plane(state))
     if state.seed is not None:
         try:
             snapshot.apply_seed(state, state.seed)
@@ -83,15 +86,21 @@ def read_seed(path: str) -> Json:
     return snapshot.read_seed_file(path, lambda doc: control_validators().check_body(op, doc))
 
 
-def blueprint(state: MockState) -> Blueprint:
-    """The ``/_mock/`` routes of one fake."""
+def control_plane(state: MockState) -> Plane:
+    """The ``/_mock/`` routes: ``control/openapi.yaml`` with the handlers below."""
     spec = control_spec()
-    routes = Blueprint("moonkey_mock_control", __name__)
-    for op_id, handler in _pair(spec).items():
-        op = spec.operations[op_id]
-        view = _view(state, op, handler)
-        routes.add_url_rule(op.flask_rule, endpoint=op_id, view_func=view, methods=[op.method])
-    return routes
+    return Plane(
+        name="control",
+        spec=spec,
+        validators=control_validators(),
+        handlers=_pair(spec),
+        invoke=_invoke,
+        guard=guard,
+        authenticate=lambda state, op: None,
+        max_body=MAX_CONTROL_BODY,
+        faults=False,
+        journal=False,
+    )
 
 
 def _pair(spec: Spec) -> dict[str, ControlHandler]:
@@ -102,32 +111,39 @@ def _pair(spec: Spec) -> dict[str, ControlHandler]:
     return {names[name]: handler for name, handler in _HANDLERS.items()}
 
 
-def _view(state: MockState, op: Operation, handler: ControlHandler) -> Callable[..., Response]:
-    def view(**path: str) -> Response:
-        request.max_content_length = MAX_CONTROL_BODY
-        try:
-            _authorize(state)
-            validators = control_validators()
-            query = validators.query(op, request.args)
-            body = read_body(state, op, validators)
-            result = handler(Controls(state), ControlCall(body, query, path))
-            if isinstance(result, Response):
-                return result
-            status, payload, headers = 200, result, {}
-        except ApiError as error:
-            status, payload, headers = status_of(error), error.body(), dict(error.headers)
-        except HTTPException as error:
-            api = RequestTooLarge() if error.code == 413 else ValidationError(error.description)
-            status, payload, headers = api.status, api.body(), {}
-        except Exception as crash:  # noqa: BLE001 - every crash becomes a recorded 500
-            state.record_crash(crash)
-            status, payload, headers = 500, InternalError().body(), {}
-        if state.config.strict and status != 500:
-            status, payload = _checked(state, op, status, payload)
-        return render(status, payload, headers)
+def _invoke(state: MockState, handler: ControlHandler, inputs: Inputs) -> Reply:
+    result = handler(Controls(state), ControlCall(inputs.body, inputs.query, inputs.path))
+    if isinstance(result, Response):
+        return Reply(None, result.status_code, raw=result)
+    return Reply(result)
 
-    view.__name__ = op.handler_name
-    return view
+
+def guard(state: MockState, op: Operation) -> None:
+    """Who may use the control API: the right Host, no cross-site request, the admin token.
+
+    A browser page on another site must not read ``/_mock/state`` (every key and code) through
+    DNS rebinding (the Host check) nor change the fake with a form post (the Origin and
+    content-type checks); with ``--admin-token`` only ``Authorization: Bearer <token>`` gets in.
+    """
+    config = state.config
+    host = request.host
+    if not config.host_allowed(host):
+        raise HostNotAllowed(
+            f"Host '{host}' is not allowed for the control API: use the address the fake is "
+            "bound to, a loopback name, or allow it with --allowed-host"
+        )
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != "null":
+        origin_host = urlsplit(origin).netloc
+        if origin_host != host and not config.host_allowed(origin_host):
+            raise CrossSiteRequest(f"Cross-site request from Origin '{origin}' refused")
+    if request.headers.get("Sec-Fetch-Site") == "cross-site" or origin == "null":
+        raise CrossSiteRequest("Cross-site request refused")
+    if request.method != "GET" and request.mimetype in FORM_TYPES:
+        raise CrossSiteRequest(
+            f"Control calls that change the fake take JSON, not {request.mimetype}"
+        )
+    _authorize(state)
 
 
 def _authorize(state: MockState) -> None:
@@ -135,24 +151,9 @@ def _authorize(state: MockState) -> None:
     token = state.config.admin_token
     if not token:
         return
-    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        value.strip().encode(), token.encode()
-    ):
-        raise Unauthorized("The control API needs 'Authorization: Bearer <admin token>'")
-
-
-def _checked(state: MockState, op: Operation, status: int, payload: Any) -> tuple[int, Any]:
-    problems = control_validators().response_problems(op, status, payload)
-    if not problems:
-        return status, payload
-    message = f"{op.operation_id} {status} answer breaks control/openapi.yaml: {problems[0]}"
-    state.record_crash(AssertionError(message))
-    return 500, envelope(500, "internal_error", message)
-
-
-def _deleted(count: int, what: str) -> Json:
-    return {"message": f"Deleted {count} {what}", "deleted": count}
+    given = bearer(request.headers.get("Authorization", ""), "admin token") or ""
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise AdminTokenRequired()
 
 
 # --- one handler per control operation ------------------------------------------------------
@@ -167,7 +168,7 @@ def get_health(c: Controls, r: ControlCall) -> Json:
 @_handler
 def get_control_spec(c: Controls, r: ControlCall) -> Response:
     """GET /_mock/openapi.yaml."""
-    return Response(CONTROL_SPEC.read_bytes(), mimetype="application/yaml")
+    return Response(c.openapi_document(), mimetype="application/yaml")
 
 
 @_handler
@@ -221,7 +222,7 @@ def list_faults(c: Controls, r: ControlCall) -> Json:
 @_handler
 def clear_faults(c: Controls, r: ControlCall) -> Json:
     """DELETE /_mock/faults."""
-    return _deleted(c.clear_faults(**r.query), "fault rules")
+    return c.clear_faults(**r.query)
 
 
 @_handler
@@ -245,7 +246,7 @@ def list_outbox(c: Controls, r: ControlCall) -> Json:
 @_handler
 def clear_outbox(c: Controls, r: ControlCall) -> Json:
     """DELETE /_mock/outbox."""
-    return _deleted(c.clear_outbox(**r.query), "messages")
+    return c.clear_outbox(**r.query)
 
 
 @_handler
@@ -261,7 +262,7 @@ def list_requests(c: Controls, r: ControlCall) -> Json:
 @_handler
 def clear_requests(c: Controls, r: ControlCall) -> Json:
     """DELETE /_mock/requests."""
-    return _deleted(c.clear_requests(**r.query), "journal entries")
+    return c.clear_requests(**r.query)
 
 
 @_handler

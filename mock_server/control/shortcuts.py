@@ -12,7 +12,7 @@ from typing import Any
 
 from mock_server.domain import oauth, sessions, users
 from mock_server.domain.sessions import Issued
-from mock_server.errors import Custom, ValidationError
+from mock_server.errors import DuplicateSessionToken, ValidationError
 from mock_server.models import DEFAULT_SESSION_MINUTES, App, Device, Factor, User
 from mock_server.state import MockState
 
@@ -71,7 +71,7 @@ def login(
     length = minutes or app.default_session_minutes or DEFAULT_SESSION_MINUTES
     with state.store.atomic():
         if token is not None and state.store.session_by_token(app.app_id, token) is not None:
-            raise Custom(409, "duplicate_session_token", "Another session has this token")
+            raise DuplicateSessionToken()
         if verify:
             user = users.mark_verified(state, user, factor.method_id)
         issued = sessions.authenticate(

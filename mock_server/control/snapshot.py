@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import yaml
 
 from mock_server.domain import users
-from mock_server.errors import ApiError, Custom, UserNotFound, ValidationError
+from mock_server.errors import ApiError, DuplicateApp, DuplicateUser, UserNotFound, ValidationError
 from mock_server.models import App, MagicToken, OAuthToken, OtpChallenge, Session, User
 from mock_server.outbox import Message
 from mock_server.state import MockState
@@ -116,9 +116,7 @@ def _check_keys(state: MockState, app: App, replaced: set[str]) -> None:
     owners.append(store.app_by_public_token(app.public_token))
     for owner in owners:
         if owner is not None and owner.app_id != app.app_id and owner.app_id not in replaced:
-            raise Custom(
-                409, "duplicate_app", f"App '{owner.app_id}' already uses a key of '{app.app_id}'"
-            )
+            raise DuplicateApp(f"App '{owner.app_id}' already uses a key of '{app.app_id}'")
 
 
 # --- generic conversion --------------------------------------------------------------------
@@ -285,7 +283,7 @@ def _seed_user(state: MockState, app: App, raw: Json) -> User:
     with state.store.atomic():
         if fixed != user.user_id:
             if state.store.get_user(app.app_id, fixed) is not None:
-                raise Custom(409, "duplicate_user", f"A user with id '{fixed}' already exists")
+                raise DuplicateUser(f"A user with id '{fixed}' already exists")
             state.store.delete_user(app.app_id, user.user_id)
         user = dataclasses.replace(user, user_id=fixed, status=status)
         state.store.put_user(user)

@@ -15,9 +15,14 @@ from dataclasses import replace
 from typing import Any
 
 from mock_server.errors import (
-    Custom,
+    InvalidClient,
+    InvalidGrant,
     InvalidOauthToken,
+    InvalidState,
+    RedirectUriMismatch,
     SessionUserMismatch,
+    UnsupportedProvider,
+    UnsupportedResponseType,
     ValidationError,
 )
 from mock_server.models import App, Factor, IdpLink, OAuthState, OAuthToken, User
@@ -37,7 +42,7 @@ def known_provider(name: str) -> Provider:
     found = PROVIDERS.get(name)
     if found is None:
         known = ", ".join(PROVIDERS)
-        raise Custom(400, "unsupported_provider", f"Unknown provider '{name}'; known: {known}")
+        raise UnsupportedProvider(f"Unknown provider '{name}'; known: {known}")
     return found
 
 
@@ -77,8 +82,8 @@ def begin(state: MockState, app: App, name: str, query: Mapping[str, Any], base_
     )
 
 
-def _invalid_state(message: str) -> Custom:
-    return Custom(400, "invalid_state", message)
+def _invalid_state(message: str) -> InvalidState:
+    return InvalidState(message)
 
 
 def find_pending(state: MockState, name: str, value: str | None) -> tuple[App, OAuthState]:
@@ -106,11 +111,11 @@ def authorization(
     if pending.code or pending.error:
         raise _invalid_state("This login was already answered; begin it again")
     if params.get("client_id") != idp.client_id(app.app_id):
-        raise Custom(400, "invalid_client", "client_id is not the app's client at this provider")
+        raise InvalidClient()
     if params.get("redirect_uri") != pending.redirect_uri:
-        raise Custom(400, "redirect_uri_mismatch", "redirect_uri is not the one begin sent")
+        raise RedirectUriMismatch()
     if params.get("response_type") != "code":
-        raise Custom(400, "unsupported_response_type", "response_type must be 'code'")
+        raise UnsupportedResponseType()
     return app, pending, idp
 
 
@@ -149,7 +154,7 @@ def callback(state: MockState, name: str, params: Mapping[str, str]) -> str:
             }
             return redirects.with_query(pending.login_redirect_url, error)
         if not pending.code or params.get("code") != pending.code:
-            raise Custom(400, "invalid_grant", "The authorization code is not valid")
+            raise InvalidGrant()
         state.store.take_oauth_state(app.app_id, pending.state)
         token = mint_token(
             state,

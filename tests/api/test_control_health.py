@@ -76,8 +76,10 @@ def test_control_bad_json_and_media_type(app: Flask) -> None:
     client = app.test_client()
     reply = client.post("/_mock/apps", data="{", content_type="application/json")
     assert_error(reply, 400, "invalid_json")
-    reply = client.post("/_mock/apps", data="name=x", content_type="text/plain")
+    reply = client.post("/_mock/apps", data="name=x", content_type="application/xml")
     assert_error(reply, 415, "unsupported_media_type")
+    reply = client.post("/_mock/apps", data="name=x", content_type="text/plain")
+    assert_error(reply, 403, "cross_site_request", "take JSON, not text/plain")
 
 
 @pytest.mark.parametrize("path", PATHS)

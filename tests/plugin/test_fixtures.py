@@ -19,8 +19,8 @@ def test_moonkey_mock_login_goes_through_the_otp_flow(pytester: pytest.Pytester)
             assert me.session["expires_at"] - me.session["started_at"] == 3600
             assert me.session["device_info"]["user_agent"] == "Phone"
             assert me.headers == {"session-token": me.session_token}
-            assert moonkey_mock.calls("LoginOrCreateUserByEmailOtp") == 1
-            assert moonkey_mock.calls("VerifyOtp") == 1
+            assert moonkey_mock.request_count("LoginOrCreateUserByEmailOtp") == 1
+            assert moonkey_mock.request_count("VerifyOtp") == 1
             assert moonkey_mock.outbox("ada@example.com")[0]["kind"] == "otp"
             verified = requests.post(
                 moonkey_mock.base_url + "/v1/auth/sessions/verify",
@@ -36,7 +36,7 @@ def test_moonkey_mock_login_goes_through_the_otp_flow(pytester: pytest.Pytester)
             body = {"session_token": me.session_token}
             reply = moonkey_mock.api("POST", "/v1/auth/sessions/verify", body)
             assert reply.json()["user"]["email"] == "bob@example.com"
-            assert moonkey_mock.calls() == 1  # the shortcut itself is not an API call
+            assert moonkey_mock.request_count() == 1  # the shortcut itself is not an API call
         """
     )
     pytester.runpytest(*ARGS).assert_outcomes(passed=2)
@@ -153,8 +153,8 @@ def test_moonkey_mock_faults_hit_only_the_named_operation(pytester: pytest.Pytes
             moonkey_mock.delay("VerifySession", ms=300)
             slow = moonkey_mock.api("POST", "/v1/auth/sessions/verify", body)
             assert slow.status_code == 200 and slow.elapsed.total_seconds() >= 0.3
-            assert moonkey_mock.calls("VerifySession") == 5
-            assert moonkey_mock.calls("VerifySession", status=503) == 2
+            assert moonkey_mock.request_count("VerifySession") == 5
+            assert moonkey_mock.request_count("VerifySession", status=503) == 2
             assert [e["injected"] for e in moonkey_mock.requests("VerifySession")] == [
                 True, True, False, True, True
             ]

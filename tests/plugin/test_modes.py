@@ -150,7 +150,7 @@ def test_moonkey_mock_works_with_xdist(pytester: pytest.Pytester, tmp_path: Path
             moonkey_mock.advance(days=n)
             me = moonkey_mock.login("ada@example.com")
             assert me.user["status"] == "active"
-            assert moonkey_mock.calls("LoginOrCreateUserByEmailOtp") == 1
+            assert moonkey_mock.request_count("LoginOrCreateUserByEmailOtp") == 1
             assert moonkey_mock.requests("LoginOrCreateUserByEmailOtp")[0]["body"] == {{
                 "email": "ada@example.com"
             }}

@@ -1,26 +1,29 @@
-"""Fault rules without HTTP: building, matching values, counting, the rate-limit window."""
+"""Fault rules without HTTP: building, matching values, counting, holding and releasing calls."""
 
 from __future__ import annotations
 
 import threading
-import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from flask import Flask
 
 from mock_server.control.fault_rules import build_rule
 from mock_server.errors import ValidationError
 from mock_server.faults import (
-    ConnectionDropped,
+    MISSING,
+    Delay,
     Faults,
+    Hang,
+    RateLimit,
+    Respond,
     Rule,
     _count,
     _same,
     default_message,
     default_type,
 )
-from mock_server.spec import load_spec
+from mock_server.server import ConnectionDropped
 from mock_server.state import MockState
 
 
@@ -28,33 +31,66 @@ def _rule(state: MockState, **body: Any) -> Rule:
     return build_rule(state, body, rule_id="fault_1", app_id=state.config.app_id)
 
 
+@dataclass
+class _Call:
+    """A request as rules see it, without Flask."""
+
+    operation_id: str = "GetJWKs"
+    path: str = "/v1/auth/jwks/default"
+    app_id: str = ""
+    body: Any = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def value(self, name: str) -> Any:
+        return self.values.get(name, MISSING)
+
+
+class _Rng:
+    def chance(self, probability: float) -> bool:
+        return probability >= 1
+
+    def uniform(self, low: float, high: float) -> float:
+        return low
+
+
 def test_build_rule_defaults_to_a_503_until_cleared(state: MockState) -> None:
     rule = _rule(state, operation_id="VerifySession")
-    assert (rule.action, rule.status, rule.error_type) == ("error", 503, "service_unavailable")
-    assert (rule.message, rule.times, rule.remaining) == ("Service Unavailable", None, None)
-    assert rule.operation_ids == frozenset({"VerifySession"})
+    assert rule.action == Respond(503, "service_unavailable", "Service Unavailable")
+    assert (rule.times, rule.remaining) == (None, None)
+    assert rule.target.operation_ids == frozenset({"VerifySession"})
 
 
 def test_build_rule_resolves_method_and_path(state: MockState) -> None:
     template = _rule(state, method="GET", path="/v1/auth/users/{user_id}")
-    assert (template.operation_id, template.path) == ("GetUser", None)
+    assert (template.target.operation_id, template.target.path) == ("GetUser", None)
     concrete = _rule(state, method="DELETE", path="/v1/auth/users/user_1/delete")
-    assert (concrete.operation_id, concrete.path) == ("DeleteUser", "/v1/auth/users/user_1/delete")
+    assert (concrete.target.operation_id, concrete.target.path) == (
+        "DeleteUser",
+        "/v1/auth/users/user_1/delete",
+    )
     with pytest.raises(ValidationError, match="No operation POST /v1/auth/users/u1"):
         _rule(state, method="POST", path="/v1/auth/users/u1")
 
 
 def test_build_rule_checks_the_status_against_every_operation(state: MockState) -> None:
-    assert _rule(state, status=500).operation_ids is None  # 500 is documented everywhere
+    assert _rule(state, status=500).target.operation_ids is None  # 500 is documented everywhere
     with pytest.raises(ValidationError, match="does not document status 409"):
         _rule(state, status=409)
 
 
-def test_build_rule_hang_and_rate_limit_defaults(state: MockState) -> None:
-    assert _rule(state, action="hang").hang_seconds == 30
+def test_build_rule_typed_actions(state: MockState) -> None:
+    assert _rule(state, action="hang").action == Hang(30.0)
+    assert _rule(state, action="delay", delay_ms=5).action == Delay(5.0, 5.0)
+    assert _rule(state, action="delay", delay_range_ms=[1, 9]).action == Delay(1.0, 9.0)
     preset = _rule(state, limit=3, window_seconds=10)
-    assert (preset.action, preset.status, preset.error_type) == ("rate_limit", 429, "rate_limited")
-    assert preset.message == "Too many requests: at most 3 per 10 seconds"
+    assert preset.action == RateLimit(3, 10.0, "Too many requests: at most 3 per 10 seconds")
+    assert preset.to_json()["action"] == "rate_limit"
+    assert (preset.to_json()["status"], preset.to_json()["error_type"]) == (429, "rate_limited")
+
+
+def test_build_rule_delay_range_must_be_ordered(state: MockState) -> None:
+    with pytest.raises(ValidationError, match=r"delay_range_ms must be \[low, high\]"):
+        _rule(state, action="delay", delay_range_ms=[9, 1])
 
 
 @pytest.mark.parametrize(
@@ -83,12 +119,12 @@ def test_default_type_and_message_follow_the_status() -> None:
 
 
 def test_count_is_a_sliding_window() -> None:
-    rule = Rule(id="r", app_id="*", action="rate_limit", operation_ids=None, limit=2)
-    rule.window_seconds = 10.0
-    assert _count(rule, 100.0) is None
-    assert _count(rule, 105.0) is None
-    assert _count(rule, 109.0) == 1  # the first call leaves the window at 110
-    assert _count(rule, 110.0) is None
+    limit = RateLimit(2, 10.0, "slow down")
+    rule = Rule(id="r", app_id="*", action=limit)
+    assert _count(rule, limit, 100.0) is None
+    assert _count(rule, limit, 105.0) is None
+    assert _count(rule, limit, 109.0) == 1  # the first call leaves the window at 110
+    assert _count(rule, limit, 110.0) is None
     assert rule.fired == 1
 
 
@@ -103,24 +139,50 @@ def test_faults_remove_and_clear(state: MockState) -> None:
     assert faults.rules == ()
 
 
-def test_faults_clear_releases_a_hung_call(state: MockState, app: Flask) -> None:
-    body = {"operation_id": "GetJWKs", "action": "hang", "hang_seconds": 30}
-    state.faults.add(build_rule(state, body, rule_id="fault_h", app_id="*"))
-    op = load_spec().operations["GetJWKs"]
-    outcome: list[Any] = []
-
-    def hang() -> None:
-        with app.test_request_context("/v1/auth/jwks/default"):
-            outcome.append(state.faults.fire(state, op, {}))
-
-    worker = threading.Thread(target=hang)
-    started = time.perf_counter()
+def _fire_in_thread(faults: Faults, outcome: list[Any]) -> threading.Thread:
+    worker = threading.Thread(target=lambda: outcome.append(faults.fire(_Call(), float, _Rng())))
     worker.start()
-    threading.Event().wait(0.1)
-    state.faults.clear()
-    worker.join(timeout=5)
-    assert time.perf_counter() - started < 5
+    return worker
+
+
+def test_faults_clear_releases_a_hung_call() -> None:
+    faults = Faults()
+    faults.add(Rule(id="h", app_id="*", action=Hang(30.0)))
+    outcome: list[Any] = []
+    worker = _fire_in_thread(faults, outcome)
+    assert faults.wait_until_held(1, timeout=10)
+    faults.clear()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
     assert outcome[0].action == "hang"
+    assert faults.held == 0
+
+
+def test_faults_clear_releases_calls_of_a_rule_that_fired_its_last_time() -> None:
+    faults = Faults()
+    faults.add(Rule(id="h", app_id="*", action=Hang(30.0), times=1))
+    outcome: list[Any] = []
+    worker = _fire_in_thread(faults, outcome)
+    assert faults.wait_until_held(1, timeout=10)
+    assert faults.views() == []  # fired its last time: no longer listed ...
+    assert faults.clear() == 0
+    worker.join(timeout=10)
+    assert not worker.is_alive()  # ... yet clearing released the call it holds
+
+
+def test_faults_past_the_bound_answer_503_at_once() -> None:
+    faults = Faults(max_held=1)
+    faults.add(Rule(id="h", app_id="*", action=Hang(30.0)))
+    outcome: list[Any] = []
+    worker = _fire_in_thread(faults, outcome)
+    assert faults.wait_until_held(1, timeout=10)
+    over = faults.fire(_Call(), float, _Rng())
+    assert over is not None
+    assert over.payload is not None
+    assert (over.status, over.payload["error_type"]) == (503, "service_unavailable")
+    assert "1 calls are already held" in over.payload["error_message"]
+    faults.clear()
+    worker.join(timeout=10)
 
 
 def test_connection_dropped_is_a_connection_error() -> None:

@@ -10,10 +10,11 @@ import pytest
 import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from mock_server import MockConfig, create_app
+from mock_server import MockConfig, create_app, idp
+from mock_server.control.inprocess import control_spec
 from mock_server.errors import all_error_classes
 from mock_server.pipeline import collect_handlers
-from mock_server.spec import SpecError, default_spec_path, load_spec
+from mock_server.spec import Spec, SpecError, default_spec_path, load_spec
 from tests.helpers import data_path
 
 MINI = data_path("mini_openapi.yaml")
@@ -31,9 +32,9 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
             yield from _walk(value)
 
 
-def _error_examples() -> list[dict[str, Any]]:
+def _error_examples(spec: Spec | None = None) -> list[dict[str, Any]]:
     """Every example error body in the document (schemas are dicts too: skip them)."""
-    found = _walk(load_spec().document)
+    found = _walk((spec or load_spec()).document)
     return [n for n in found if isinstance(n.get("status_code"), int) and "error_type" in n]
 
 
@@ -80,13 +81,25 @@ def test_spec_load_finds_the_25_operations_and_the_node_sdk_alias() -> None:
     assert len(by_tag["oauth"]) == 6
 
 
-def test_spec_every_error_class_is_documented_with_its_status() -> None:
-    statuses = {s for op in load_spec().operations.values() for s in op.statuses}
-    examples = {(node["status_code"], node["error_type"]) for node in _error_examples()}
-    for cls in all_error_classes():
+@pytest.mark.parametrize("document", ["api", "control"])
+def test_spec_every_error_class_is_documented_with_its_status(document: str) -> None:
+    spec = load_spec() if document == "api" else control_spec()
+    statuses = {s for op in spec.operations.values() for s in op.statuses}
+    examples = {(node["status_code"], node["error_type"]) for node in _error_examples(spec)}
+    classes = [cls for cls in all_error_classes() if cls.document == document]
+    assert classes
+    for cls in classes:
         assert (cls.status, cls.code) in examples, f"{cls.__name__}: no example {cls.code}"
         if cls.code not in GENERIC:
             assert cls.status in statuses, f"{cls.__name__}: no operation documents {cls.status}"
+
+
+def test_spec_identity_provider_errors_are_listed_on_its_module() -> None:
+    classes = [cls for cls in all_error_classes() if cls.document == "idp"]
+    assert classes
+    assert {cls.document for cls in all_error_classes()} == {"api", "control", "idp"}
+    for cls in classes:
+        assert f"``{cls.code}``" in (idp.__doc__ or ""), f"{cls.__name__} is not listed"
 
 
 def test_spec_error_examples_are_consistent_envelopes() -> None:
