@@ -236,10 +236,10 @@ class MoonkeyMock:
         session_expires_in: int | None = None,
     ) -> SessionTokens:
         """A session without any login flow (the control API's shortcut; not journaled)."""
-        extra = {} if session_expires_in is None else {"session_expires_in": session_expires_in}
-        return SessionTokens.from_body(
-            self.control.mint_session(email=email, user_id=user_id, **extra)
+        minted = self.control.mint_session(
+            email=email, user_id=user_id, session_expires_in=session_expires_in
         )
+        return SessionTokens.from_body(minted)
 
     # --- time (one clock for the whole fake; restored after the test) ---------------------
     def now(self) -> float:
