@@ -20,12 +20,13 @@ serve: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # The conformance suite against the in-process fake, a `moonkey-mock serve` process and one
 # started with --no-control (a real deployment's view); reports in reports/.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -101,7 +100,7 @@ class LoadRunner:
         consume: bool = False,
     ) -> Cell:
         """Measure ``requests`` against ``server`` at ``connections`` connections."""
-        threading.Event().wait(0.2)  # let the previous cell's stragglers drain
+        time.sleep(0.2)  # noqa: TID251 - a benchmark pause: let the last cell's stragglers drain
         before = (server.cpu_seconds(), busy_seconds(), own_and_children_seconds())
         started = time.perf_counter()
         if self.wrk:

@@ -64,6 +64,7 @@ class Outbox:
         self.size = max(size, 1)
         self._apps: dict[str, deque[tuple[int, Message]]] = {}
         self._seq = 0
+        self._waiting = 0
         self._changed = threading.Condition()
         self.listeners: list[Callable[[Message], None]] = []
 
@@ -109,10 +110,20 @@ class Outbox:
     ) -> list[Message]:
         """Block up to ``timeout`` real seconds until more than ``newer_than`` messages match."""
         with self._changed:
-            self._changed.wait_for(
-                lambda: len(self.messages(app_id, to, kind)) > newer_than, timeout=timeout
-            )
+            self._waiting += 1
+            self._changed.notify_all()
+            try:
+                self._changed.wait_for(
+                    lambda: len(self.messages(app_id, to, kind)) > newer_than, timeout=timeout
+                )
+            finally:
+                self._waiting -= 1
         return self.messages(app_id, to, kind)
+
+    def wait_until_waiting(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` callers wait for messages (real seconds); False on timeout."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._waiting >= count, timeout=timeout)
 
     def clear(self, app_id: str | None = None) -> None:
         """Forget all messages, or one app's."""

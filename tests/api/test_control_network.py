@@ -122,7 +122,7 @@ def test_error_fault_over_http_has_the_envelope_and_retry_after(served: Served) 
 
 def test_outbox_wait_returns_as_soon_as_the_message_is_sent(served: Served) -> None:
     def send_later() -> None:
-        threading.Event().wait(0.3)
+        assert state_of(served.app).outbox.wait_until_waiting(1, timeout=10)
         served.api("POST", "/v1/auth/otps/email/login_or_create", json={"email": "w@x.io"})
 
     sender = threading.Thread(target=send_later)
@@ -133,7 +133,7 @@ def test_outbox_wait_returns_as_soon_as_the_message_is_sent(served: Served) -> N
     sender.join()
     assert reply.status_code == 200
     assert [m["to"] for m in reply.json()["messages"]] == ["w@x.io"]
-    assert 0.2 <= elapsed < 5
+    assert elapsed < 5
 
 
 def test_control_without_the_admin_token_is_401_over_http(served: Served) -> None:

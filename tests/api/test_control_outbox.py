@@ -52,7 +52,7 @@ def test_list_outbox_is_scoped_by_app(api: Api, client: FlaskClient, mock: Contr
 
 def test_list_outbox_wait_returns_when_a_message_arrives(api: Api, mock: Controls) -> None:
     def send_later() -> None:
-        threading.Event().wait(0.2)
+        assert mock.state.outbox.wait_until_waiting(1, timeout=10)  # the control call blocks
         _send(api, "late@example.com")
 
     sender = threading.Thread(target=send_later)
