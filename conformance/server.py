@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 
 from mock_server import MockConfig, create_app, state_of
+from mock_server.server import make_server
 from mock_server.state import MockState
 
 
@@ -22,14 +23,14 @@ class MockServer:
     Args:
         config: the fake's settings (host and port are forced to 127.0.0.1:0).
         app: an already built fake to serve instead of a new one.
-        threads: waitress worker threads.
+        threads: waitress worker threads (delay/hang faults hold at most two fewer).
     """
 
     def __init__(
         self, config: MockConfig | None = None, *, app: Flask | None = None, threads: int = 8
     ) -> None:
         base = config or MockConfig.from_env()
-        self.config = base.with_(host="127.0.0.1", port=0)
+        self.config = base.with_(host="127.0.0.1", port=0, threads=threads)
         self.app = app or create_app(self.config)
         self._threads = threads
         self._server: Any = None
@@ -55,12 +56,10 @@ class MockServer:
 
     def start(self) -> MockServer:
         """Bind and serve in a daemon thread; returns self."""
-        from waitress.server import create_server
-
         if self._server is not None:
             return self
         self._stopping.clear()
-        self._server = create_server(self.app, host="127.0.0.1", port=0, threads=self._threads)
+        self._server = make_server(self.app, "127.0.0.1", 0, self._threads)
         self._thread = threading.Thread(
             target=self._serve, args=(self._server,), name=f"moonkey-mock:{self.port}", daemon=True
         )

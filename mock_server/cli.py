@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(options: dict[str, object]) -> int:
     """Start waitress in the foreground; print the base URL and the default app's keys."""
-    from waitress.server import create_server
+    from .server import make_server
 
     names = {
         "host",
@@ -103,7 +103,7 @@ def serve(options: dict[str, object]) -> int:
         return 2
     try:
         app = create_app(config)
-        server = create_server(app, host=config.host, port=config.port, threads=config.threads)
+        server = make_server(app, config.host, config.port, config.threads)
     except (OSError, ValueError) as error:  # bad key file, host, busy port: no traceback
         print(f"moonkey-mock: cannot start: {error}", file=sys.stderr)
         return 2

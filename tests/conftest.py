@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server import ControllableClock, MockConfig, create_app, state_of
+from mock_server.control.inprocess import Controls
 from mock_server.state import MockState
 from tests.helpers import Api
 
@@ -69,6 +70,12 @@ def app(config: MockConfig, clock: ControllableClock) -> Iterator[Flask]:
 def state(app: Flask) -> MockState:
     """The fake's state."""
     return state_of(app)
+
+
+@pytest.fixture
+def mock(state: MockState) -> Controls:
+    """The in-process control API."""
+    return Controls(state)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from mock_server.config import MockConfig
+from mock_server.control.document import control_spec, control_validators
 from mock_server.errors import AppNotFound, DuplicateApp, ValidationError
 from mock_server.faults import ANY_APP
 from mock_server.ids import KEY_BODY_LENGTH
@@ -61,6 +62,22 @@ def default_app(config: MockConfig, now: int) -> App:
         otp_max_attempts=config.otp_max_attempts,
         created_at=now,
     )
+
+
+def check_settings(app: App, where: str) -> None:
+    """An app from elsewhere (an imported state) gets the checks of ``POST /_mock/apps``."""
+    values: dict[str, Any] = {k: getattr(app, k) for k in SETTINGS}
+    values = {k: v for k, v in values.items() if v is not None}
+    values["app_id"] = app.app_id
+    values["public_token"] = app.public_token
+    if not app.secret_keys:
+        raise ValidationError(f"State field '{where}.secret_keys' must list at least one key")
+    op = control_spec().operations["CreateApp"]
+    for key in app.secret_keys:
+        try:
+            control_validators().check_body(op, {**values, "secret_key": key})
+        except ValidationError as error:
+            raise ValidationError(f"{where}: {error.detail}") from None
 
 
 def create(state: MockState, values: dict[str, Any]) -> App:

@@ -19,8 +19,6 @@ unwrapped (``outbox()`` returns the ``messages`` list).
 from __future__ import annotations
 
 import datetime as _dt
-import functools
-from pathlib import Path
 from typing import Any
 
 from mock_server.call import session_fields
@@ -28,40 +26,19 @@ from mock_server.clock import ControllableClock
 from mock_server.errors import FaultNotFound, ValidationError
 from mock_server.faults import ANY_APP
 from mock_server.models import DEFAULT_JWT_TTL_SECONDS
-from mock_server.spec import Operation, Spec, load_spec
+from mock_server.spec import Operation
 from mock_server.state import MockState
-from mock_server.validation import Validators
 from mock_server.version import __version__
 
 from . import apps, shortcuts, snapshot
+from .document import CONTROL_SPEC, control_spec, control_validators, controls_offered
 from .fault_rules import build_rule
 
 Json = dict[str, Any]
-CONTROL_SPEC = Path(__file__).with_name("openapi.yaml")
 MAX_WAIT_SECONDS = 30.0
 # The clock stays within these years, so reading it can never overflow.
 EARLIEST = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 LATEST = _dt.datetime(9000, 1, 1, tzinfo=_dt.UTC)
-
-
-@functools.cache
-def control_spec() -> Spec:
-    """The control API's OpenAPI document (loaded once per process)."""
-    return load_spec(str(CONTROL_SPEC))
-
-
-@functools.cache
-def controls_offered() -> tuple[str, ...]:
-    """The controls health lists: the ``x-control`` names of the document's operations."""
-    spec = control_spec()
-    names = {spec.raw(op).get("x-control") for op in spec.operations.values()}
-    return tuple(sorted(str(n) for n in names if n and n != "discovery"))
-
-
-@functools.cache
-def control_validators() -> Validators:
-    """Validators of every control operation (compiled once per process)."""
-    return Validators(control_spec())
 
 
 def _clean(**values: Any) -> Json:

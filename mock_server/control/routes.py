@@ -19,11 +19,8 @@ from flask import Flask, Response, request
 
 from mock_server.call import Reply
 from mock_server.control import snapshot
-from mock_server.control.inprocess import (
-    Controls,
-    control_spec,
-    control_validators,
-)
+from mock_server.control.document import control_spec, control_validators
+from mock_server.control.inprocess import Controls
 from mock_server.errors import (
     AdminTokenRequired,
     ApiError,

@@ -67,6 +67,9 @@ def import_state(state: MockState, document: Json) -> Json:
     ids = [app.app_id for app, _, _ in groups]
     if len(set(ids)) != len(ids):
         raise ValidationError("The state document lists an app twice")
+    keys = [k for app, _, _ in groups for k in (*app.secret_keys, app.public_token)]
+    if len(set(keys)) != len(keys):
+        raise DuplicateApp("Two apps of the state document share a secret key or public token")
     counts = dict.fromkeys([*KINDS, "outbox"], 0)
     with state.store.atomic():
         for app, _, _ in groups:
@@ -88,6 +91,7 @@ def import_state(state: MockState, document: Json) -> Json:
 
 def _load_app(group: Json, where: str) -> tuple[App, dict[str, list[Any]], list[Message]]:
     app = load(App, group["app"], f"{where}.app")
+    apps.check_settings(app, f"{where}.app")
     records = {
         kind: [
             _record(model, raw, app.app_id, f"{where}.{kind}[{i}]")

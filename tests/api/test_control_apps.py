@@ -17,12 +17,6 @@ from tests.helpers import Api, assert_error, login
 VERIFY = "/v1/auth/sessions/verify"
 
 
-@pytest.fixture
-def mock(state: MockState) -> Controls:
-    """The in-process control API."""
-    return Controls(state)
-
-
 def _create(client: FlaskClient, **settings: Any) -> dict[str, Any]:
     reply = client.post("/_mock/apps", json=settings)
     assert reply.status_code == 200, reply.get_json()

@@ -18,12 +18,6 @@ T0 = START.timestamp()
 VERIFY = "/v1/auth/sessions/verify"
 
 
-@pytest.fixture
-def mock(state: MockState) -> Controls:
-    """The in-process control API."""
-    return Controls(state)
-
-
 def test_get_clock_shows_the_fakes_now(client: FlaskClient) -> None:
     body = client.get("/_mock/clock").get_json()
     assert body == {"now": T0, "now_iso": "2026-03-01T12:00:00.000Z", "frozen": True}

@@ -23,12 +23,6 @@ VERIFY = "/v1/auth/sessions/verify"
 SEND = "/v1/auth/otps/email/login_or_create"
 
 
-@pytest.fixture
-def mock(state: MockState) -> Controls:
-    """The in-process control API."""
-    return Controls(state)
-
-
 def _statuses(api: Api, n: int, body: dict[str, Any] | None = None) -> list[int]:
     return [api.post(SEND, body or {"email": "ann@example.com"}).status_code for _ in range(n)]
 

@@ -9,7 +9,7 @@ from openapi_spec_validator import validate
 
 from mock_server import MockConfig, __version__, create_app
 from mock_server.clock import ControllableClock
-from mock_server.control.inprocess import CONTROL_SPEC, control_spec
+from mock_server.control.document import CONTROL_SPEC, control_spec
 from mock_server.control.routes import _HANDLERS
 from mock_server.state import MockState
 from tests.conftest import START

@@ -20,12 +20,6 @@ SEND = "/v1/auth/otps/email/login_or_create"
 JWKS = "/v1/auth/jwks/default"
 
 
-@pytest.fixture
-def mock(state: MockState) -> Controls:
-    """The in-process control API."""
-    return Controls(state)
-
-
 def _requests(client: FlaskClient, **query: str) -> list[dict[str, Any]]:
     reply = client.get("/_mock/requests", query_string=query)
     assert reply.status_code == 200, reply.get_json()

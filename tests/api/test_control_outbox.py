@@ -9,16 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from mock_server.control.inprocess import Controls
-from mock_server.state import MockState
 from tests.helpers import Api, assert_error
 
 SEND = "/v1/auth/otps/email/login_or_create"
-
-
-@pytest.fixture
-def mock(state: MockState) -> Controls:
-    """The in-process control API."""
-    return Controls(state)
 
 
 def _send(api: Api, email: str) -> None:

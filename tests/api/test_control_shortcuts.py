@@ -6,16 +6,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from mock_server.control.inprocess import Controls
-from mock_server.state import MockState
 from tests.helpers import Api, assert_error
 
 VERIFY = "/v1/auth/sessions/verify"
-
-
-@pytest.fixture
-def mock(state: MockState) -> Controls:
-    """The in-process control API."""
-    return Controls(state)
 
 
 def test_mint_session_for_a_new_email_creates_the_user(api: Api, client: FlaskClient) -> None:

@@ -17,12 +17,6 @@ VERIFY = "/v1/auth/sessions/verify"
 SEND = "/v1/auth/otps/email/login_or_create"
 
 
-@pytest.fixture
-def mock(state: MockState) -> Controls:
-    """The in-process control API."""
-    return Controls(state)
-
-
 def _answers(api: Api, me: dict[str, Any], code: str) -> list[Any]:
     """What a client sees of the state: session, JWT, user, sessions list, a pending code."""
     by_token = api.post(VERIFY, {"session_token": me["session_token"]})

@@ -8,7 +8,8 @@ import pytest
 
 from conformance.control_client import MockControl
 from mock_server.control.api import ControlApi
-from mock_server.control.inprocess import Controls, control_spec, controls_offered
+from mock_server.control.document import control_spec, controls_offered
+from mock_server.control.inprocess import Controls
 from mock_server.state import MockState
 
 

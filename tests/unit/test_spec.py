@@ -11,7 +11,7 @@ import yaml
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from mock_server import MockConfig, create_app, idp
-from mock_server.control.inprocess import control_spec
+from mock_server.control.document import control_spec
 from mock_server.errors import all_error_classes
 from mock_server.pipeline import collect_handlers
 from mock_server.spec import Spec, SpecError, default_spec_path, load_spec
