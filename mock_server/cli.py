@@ -109,7 +109,7 @@ def serve(options: dict[str, object]) -> int:
         return 2
     state_of(app).outbox.listeners.append(_print_message)
     _tune_gc()
-    port = server.effective_port  # type: ignore[union-attr]
+    port = server.effective_port
     default = state_of(app).default_app()
     print(f"moonkey-mock listening on http://{config.host}:{port}")
     print(f"  app_id:       {default.app_id}")
