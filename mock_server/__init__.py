@@ -4,6 +4,13 @@ from .app import create_app, state_of
 from .clock import ControllableClock, SystemClock
 from .config import MockConfig
 from .control.inprocess import Controls
+from .version import __version__
 
-__all__ = ["ControllableClock", "Controls", "MockConfig", "SystemClock", "create_app", "state_of"]
-__version__ = "0.1.0"
+__all__ = [
+    "ControllableClock",
+    "Controls",
+    "MockConfig",
+    "__version__",
+    "create_app",
+    "state_of",
+]

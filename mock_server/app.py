@@ -12,6 +12,7 @@ from .control.routes import read_seed
 from .errors import ApiError, InternalError, MethodNotAllowed, NotFound, RequestTooLarge, envelope
 from .idp import blueprint as idp_blueprint
 from .ids import Ids
+from .index import install as install_index
 from .journal import Journal
 from .models import App
 from .outbox import Outbox
@@ -67,6 +68,7 @@ def create_app(
     app.extensions[EXTENSION] = state
     add_routes(app, state)
     install_control(app, state)  # /_mock/ (when enabled), fault drops, the seed file
+    install_index(app, state)  # GET /, /_mock/, /openapi.yaml, /README.md
     app.register_blueprint(idp_blueprint(state))  # fake OAuth provider: not under /_mock/
     _add_error_handlers(app, state)
 

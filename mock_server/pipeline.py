@@ -224,8 +224,8 @@ def _slug(name: str) -> str:
 
 
 def render(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response."""
-    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    """A JSON response, ending in a newline (a terminal's prompt starts on its own line)."""
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False) + "\n"
     response = Response(text, status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
