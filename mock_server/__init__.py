@@ -10,6 +10,7 @@ __all__ = [
     "ControllableClock",
     "Controls",
     "MockConfig",
+    "SystemClock",
     "__version__",
     "create_app",
     "state_of",
