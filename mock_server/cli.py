@@ -7,7 +7,7 @@ import gc
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .app import create_app, state_of
@@ -132,10 +132,8 @@ def serve(options: dict[str, object]) -> int:
 
     for problem in env_warnings():
         print(f"moonkey-mock: warning: {problem}", file=sys.stderr)
-    names = {spec for spec in MockConfig.__dataclass_fields__}
-    overrides = {k: v for k, v in options.items() if k in names}
     try:
-        config = MockConfig.from_env(None, **overrides)
+        config = settings(options)
         risks = exposure_warnings(config)
     except ValueError as error:
         print(f"moonkey-mock: {error}", file=sys.stderr)
@@ -160,6 +158,12 @@ def serve(options: dict[str, object]) -> int:
     finally:
         server.close()
     return 0
+
+
+def settings(options: dict[str, object], env: Mapping[str, str] | None = None) -> MockConfig:
+    """The configuration ``serve`` runs with: ``env`` (default ``os.environ``), then options."""
+    names = set(MockConfig.__dataclass_fields__)
+    return MockConfig.from_env(env, **{k: v for k, v in options.items() if k in names})
 
 
 def banner(state: MockState, base: str) -> list[str]:

@@ -126,8 +126,9 @@ def env_warnings(env: Mapping[str, str] | None = None) -> list[str]:
             new = env_name(DEPRECATED_VARIABLES[variable])
             problems.append(f"{variable} is deprecated, use {new}")
             continue
-        close = difflib.get_close_matches(variable, sorted(known), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        suffixes = sorted(name.removeprefix(ENV_PREFIX) for name in known)
+        close = difflib.get_close_matches(variable.removeprefix(ENV_PREFIX), suffixes, n=1)
+        hint = f" (did you mean {ENV_PREFIX}{close[0]}?)" if close else ""
         problems.append(f"{variable} is not a moonkey-mock setting and is ignored{hint}")
     return problems
 

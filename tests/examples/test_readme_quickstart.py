@@ -35,7 +35,10 @@ def served(signing_key_file: str) -> Iterator[str]:
         child.stop()
 
 
-@pytest.mark.skipif(shutil.which("bash") is None or shutil.which("curl") is None, reason="bash/curl")
+NO_TOOLS = shutil.which("bash") is None or shutil.which("curl") is None
+
+
+@pytest.mark.skipif(NO_TOOLS, reason="the quick start needs bash and curl")
 def test_readme_quickstart_runs_verbatim_and_ends_in_invalid_session(served: str) -> None:
     result = subprocess.run(
         ["bash", "-c", quickstart_block()],
@@ -52,7 +55,8 @@ def test_readme_quickstart_runs_verbatim_and_ends_in_invalid_session(served: str
     assert len(answers) == 7, result.stdout
     login, verified, checked, extended, listed, deleted, gone = answers
     assert login["email_id"].startswith("email_")
-    assert verified["session_token"] and verified["user_id"].startswith("user_")
+    assert verified["session_token"]
+    assert verified["user_id"].startswith("user_")
     assert checked["session"]["id"] == verified["session"]["id"]
     assert extended["session"]["expires_at"] > checked["session"]["expires_at"]
     assert [s["id"] for s in listed["sessions"]] == [verified["session"]["id"]]
