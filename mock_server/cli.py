@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _option(parser: argparse.ArgumentParser | Any, field: str, **kwargs: Any) -> None:
+def _option(parser: argparse.ArgumentParser, field: str, **kwargs: Any) -> None:
     """``--<option>`` for a :class:`MockConfig` field, its variable named in the help."""
     flag = "--" + option_name(field).replace("_", "-")
     kwargs["help"] = f"{kwargs['help']} [{env_name(field)}]"
