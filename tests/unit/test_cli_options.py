@@ -273,3 +273,14 @@ def test_serve_prints_the_default_key_warning() -> None:
     assert result.returncode == 2
     assert "warning: bound to 192.0.2.1 with the published default secret key" in result.stderr
     assert "cannot start" in result.stderr
+
+
+def test_install_hints_name_a_checkout_or_a_git_url_not_pypi() -> None:
+    from conformance.command import MISSING
+
+    assert "pip install -e '.[conformance]'" in MISSING
+    assert "moonkey-mock[conformance] @ git+https://" in MISSING
+    readme = (ROOT / "README.md").read_text()
+    assert "pip install moonkey-mock\n" not in readme
+    assert "pip install -e path/to/moonkey-mock" in readme
+    assert "pip install 'moonkey-mock @ git+https://" in readme
