@@ -1,36 +1,62 @@
 # make serve: run the fake on http://127.0.0.1:8080   make test: lint, types and every test
+# Needs: Python 3.11+ (PYTHON=...) for both; Node.js 20+ and npm for make test as well.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+TEST_STAMP    := $(VENV)/.installed-test
 ARGS   ?=
 EXPRESS := examples/express_app
+MIN_PYTHON := (3, 11)
+MIN_NODE   := 20
 
-.PHONY: serve test lint typecheck unit conformance examples-node bench clean
+.PHONY: serve test test-prerequisites lint typecheck unit conformance examples-node bench clean \
+	rebuild-venv
 
-$(STAMP): pyproject.toml
+# A .venv whose python no longer runs or is older than 3.11 (made by another Python) is rebuilt.
+VENV_OK := $(shell $(BIN)/python -c 'import sys; sys.exit(sys.version_info < $(MIN_PYTHON))' \
+	>/dev/null 2>&1 && echo yes)
+ifneq ($(VENV_OK),yes)
+STALE_VENV := rebuild-venv
+endif
+
+rebuild-venv:
+	@if [ -d $(VENV) ]; then echo "make: $(VENV) is broken or not Python 3.11+: rebuilding it"; fi
+	rm -rf $(VENV)
+
+$(BIN)/python: $(STALE_VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < $(MIN_PYTHON))' 2>/dev/null || { \
+	  echo "make: Python 3.11 or later is needed; '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." \
+	       "Install one, or pass it: make PYTHON=python3.12 ..." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-serve: $(STAMP)
+# Serving needs only the package's own dependencies; the test tools are a separate install.
+$(RUNTIME_STAMP): pyproject.toml $(BIN)/python $(STALE_VENV)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml $(BIN)/python $(STALE_VENV)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(RUNTIME_STAMP)
+
+serve: $(RUNTIME_STAMP)
 	$(BIN)/moonkey-mock serve $(ARGS)
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(TEST_STAMP)
 	$(BIN)/pytest -n auto
 
 # The conformance suite against the in-process fake, a `moonkey-mock serve` process and one
 # started with --no-control (a real deployment's view); reports in reports/.
-conformance: $(STAMP)
+conformance: $(TEST_STAMP)
 	BIN=$(BIN) scripts/conformance-ci.sh
 
 # The Express example: npm ci when the lockfile changes, then its node:test suite, which
@@ -39,13 +65,24 @@ $(EXPRESS)/node_modules/.installed: $(EXPRESS)/package-lock.json
 	cd $(EXPRESS) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-examples-node: $(STAMP) $(EXPRESS)/node_modules/.installed
+examples-node: $(TEST_STAMP) $(EXPRESS)/node_modules/.installed
 	cd $(EXPRESS) && MOONKEY_MOCK_BIN="$(abspath $(BIN))/moonkey-mock" npm test --silent
 
-test: lint typecheck unit conformance examples-node
+# Everything make test needs, checked before anything is installed or run.
+test-prerequisites:
+	@missing=""; \
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < $(MIN_PYTHON))' 2>/dev/null || \
+	  missing="$$missing\n  - Python 3.11 or later ('$(PYTHON)': $$($(PYTHON) --version 2>/dev/null || echo not found); PYTHON=... picks another)"; \
+	node -e 'process.exit(+process.versions.node.split(".")[0] < $(MIN_NODE) ? 1 : 0)' 2>/dev/null || \
+	  missing="$$missing\n  - Node.js $(MIN_NODE) or later ('node': $$(node --version 2>/dev/null || echo not found))"; \
+	npm --version >/dev/null 2>&1 || missing="$$missing\n  - npm (comes with Node.js)"; \
+	if [ -n "$$missing" ]; then printf "make test needs:$$missing\n" >&2; exit 1; fi
+
+test: test-prerequisites
+	$(MAKE) --no-print-directory lint typecheck unit conformance examples-node
 
 # make bench: the fake vs a minimal floor app on 127.0.0.1 (installs wrk); ARGS=--quick
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
 
 clean:

@@ -16,9 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 SUITE = Path(__file__).resolve().parent
+# moonkey-mock is not on PyPI: the hint installs the extra the way the package was installed.
 MISSING = (
-    "moonkey-mock conformance needs pytest and schemathesis: "
-    "pip install 'moonkey-mock[conformance]'"
+    "moonkey-mock conformance needs pytest and schemathesis: from a checkout, "
+    "pip install -e '.[conformance]'; from a git URL, "
+    "pip install 'moonkey-mock[conformance] @ git+https://<git host>/<owner>/moonkey-mock.git'"
 )
 
 

@@ -12,6 +12,7 @@ from .control.routes import read_seed
 from .faults import Faults
 from .idp import blueprint as idp_blueprint
 from .ids import Ids
+from .index import install as install_index
 from .journal import Journal
 from .outbox import Outbox
 from .pipeline import NOW_HEADER, add_routes, api_plane, error_reply, render
@@ -67,6 +68,7 @@ def create_app(
     app.extensions[EXTENSION] = state
     add_routes(app, state, api_plane(state))
     install_control(app, state)  # /_mock/ (when enabled), fault drops, the seed file
+    install_index(app, state)  # GET /, /_mock/, /openapi.yaml, /README.md
     app.register_blueprint(idp_blueprint(state))  # fake OAuth provider: not under /_mock/
     _add_error_handlers(app, state)
 

@@ -1,40 +1,76 @@
-"""``moonkey-mock``: serve the fake with a production WSGI server (waitress)."""
+"""``moonkey-mock``: serve the fake with a production WSGI server (waitress), wait for one."""
 
 from __future__ import annotations
 
 import argparse
 import gc
 import sys
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .app import create_app, state_of
-from .config import MockConfig
+from .config import MockConfig, env_name, env_warnings, exposure_warnings, option_name
 from .outbox import Message
+from .state import MockState
+from .version import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
-    parser = argparse.ArgumentParser(prog="moonkey-mock", description="A fake MoonKey auth API.")
-    commands = parser.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="serve the fake over HTTP (waitress)")
-    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
-    serve.add_argument("--secret-key", dest="secret_key", help="the default app's secret key")
-    serve.add_argument("--public-token", dest="public_token", help="the default app's public token")
-    serve.add_argument("--app-id", dest="app_id", help="the default app's id")
-    serve.add_argument(
-        "--random-seed", dest="random_seed", help="make ids, tokens and codes deterministic"
+    parser = argparse.ArgumentParser(
+        prog="moonkey-mock",
+        description="A fake MoonKey auth API, its conformance suite and a pytest plugin.",
+        epilog="Each serve option is also an environment variable MOONKEY_MOCK_<OPTION> "
+        "(dashes as underscores: --seed is MOONKEY_MOCK_SEED); options win.",
     )
-    serve.add_argument("--signing-key", dest="signing_key_file", help="RSA private key (PEM)")
-    serve.add_argument("--strict", action="store_true", default=None, help="validate responses")
-    serve.add_argument("--threads", type=int, help="waitress worker threads (default 8)")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the fake over HTTP (waitress)",
+        description="Serve the fake over HTTP. Every option can also be set by the "
+        "environment variable in brackets; the option wins.",
+    )
+    serve.set_defaults(parser=serve)
+    _option(serve, "host", help="address to bind (default 127.0.0.1)")
+    _option(serve, "port", type=int, help="port (default 8080; 0 picks a free one)")
+    _option(serve, "secret_key", help="the default app's secret key")
+    _option(serve, "public_token", help="the default app's public token")
+    _option(serve, "app_id", help="the default app's id")
+    _option(serve, "random_seed", help="make ids, tokens and codes deterministic")
+    _option(serve, "signing_key_file", metavar="PEM", help="RSA private key signing JWTs")
+    _option(serve, "strict", action="store_true", default=None, help="validate responses")
+    _option(serve, "threads", type=int, help="waitress worker threads (default 8)")
+    _option(serve, "default_redirect_url", metavar="URL", help="the default app's redirect URL")
+    _option(serve, "max_body_bytes", type=int, help="largest API request body (1048576)")
+    _option(serve, "otp_max_attempts", type=int, help="wrong passcodes before lock-out (5)")
     _add_control_options(serve)
+    wait = commands.add_parser(
+        "wait",
+        help="wait until a fake answers at URL (for CI: no sleep needed)",
+        description="Poll URL/_mock/health (or URL/ when the control API is off) until the "
+        "fake answers; exit 0 when it does, 1 with a message on timeout.",
+    )
+    wait.set_defaults(parser=wait)
+    wait.add_argument("url", metavar="URL", help="the fake's base URL, e.g. http://127.0.0.1:8080")
+    wait.add_argument(
+        "--timeout", type=float, default=30.0, metavar="S", help="give up after S seconds (30)"
+    )
     commands.add_parser(
         "conformance",
         add_help=False,
         help="check a deployment: conformance --target URL --api-key KEY [pytest args]",
     )
     return parser
+
+
+def _option(parser: argparse.ArgumentParser, field: str, **kwargs: Any) -> None:
+    """``--<option>`` for a :class:`MockConfig` field, its variable named in the help."""
+    flag = "--" + option_name(field).replace("_", "-")
+    kwargs["help"] = f"{kwargs['help']} [{env_name(field)}]"
+    parser.add_argument(flag, dest=field, **kwargs)
 
 
 def _add_control_options(serve: argparse.ArgumentParser) -> None:
@@ -45,22 +81,40 @@ def _add_control_options(serve: argparse.ArgumentParser) -> None:
         dest="control",
         action="store_const",
         const=True,
-        help="serve the control API /_mock/ even when not bound to loopback",
+        help="serve the control API /_mock/ even when not bound to loopback "
+        "(needs --admin-token there) [MOONKEY_MOCK_CONTROL=true]",
     )
     switch.add_argument(
         "--no-control",
         dest="control",
         action="store_const",
         const=False,
-        help="no control API: every /_mock/ path answers 404",
+        help="no control API: every /_mock/ path answers 404 [MOONKEY_MOCK_CONTROL=false]",
     )
-    serve.add_argument(
-        "--admin-token", dest="admin_token", help="require 'Authorization: Bearer T' on /_mock/"
+    _option(serve, "admin_token", metavar="T", help="require 'Authorization: Bearer T' on /_mock/")
+    _option(
+        serve,
+        "allow_remote_control",
+        action="store_true",
+        default=None,
+        help="allow --control on a non-loopback address without --admin-token",
     )
-    serve.add_argument("--journal-size", type=int, help="request journal entries kept (10000)")
-    serve.add_argument("--outbox-size", type=int, help="outbox messages kept (10000)")
-    serve.add_argument(
-        "--seed", dest="seed_file", help="start from the apps/users/sessions of a YAML file"
+    _option(
+        serve,
+        "allowed_hosts",
+        metavar="NAMES",
+        help="other Host names the control API answers, comma-separated (e.g. a service name)",
+    )
+    _option(
+        serve,
+        "max_held_calls",
+        type=int,
+        help="calls delay/hang faults may hold at once (threads - 2)",
+    )
+    _option(serve, "journal_size", type=int, help="request journal entries kept per app (10000)")
+    _option(serve, "outbox_size", type=int, help="outbox messages kept per app (10000)")
+    _option(
+        serve, "seed_file", metavar="FILE", help="start from the apps/users/sessions of a YAML file"
     )
 
 
@@ -71,51 +125,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         from conformance.command import main as conformance
 
         return conformance(given[1:])
-    args = build_parser().parse_args(argv)
-    if args.command in (None, "serve"):
-        return serve(vars(args))
-    return 2
+    parser = build_parser()
+    args, extra = parser.parse_known_args(given)
+    command_parser: argparse.ArgumentParser = getattr(args, "parser", parser)
+    if extra:  # the usage of the command that was given, not the top-level one
+        command_parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if args.command is None:
+        parser.print_help()
+        return 2
+    if args.command == "wait":
+        return wait(args.url, args.timeout)
+    return serve(vars(args))
 
 
 def serve(options: dict[str, object]) -> int:
-    """Start waitress in the foreground; print the base URL and the default app's keys."""
+    """Start waitress in the foreground; print the base URL and the apps' keys."""
     from .server import make_server
 
-    names = {
-        "host",
-        "port",
-        "secret_key",
-        "public_token",
-        "app_id",
-        "random_seed",
-        "signing_key_file",
-        "control",
-        "admin_token",
-        "journal_size",
-        "outbox_size",
-        "seed_file",
-    }
-    overrides = {k: v for k, v in options.items() if k in names | {"strict", "threads"}}
+    for problem in env_warnings():
+        print(f"moonkey-mock: warning: {problem}", file=sys.stderr)
     try:
-        config = MockConfig.from_env(None, **overrides)
+        config = settings(options)
+        risks = exposure_warnings(config)
     except ValueError as error:
         print(f"moonkey-mock: {error}", file=sys.stderr)
         return 2
+    for risk in risks:
+        print(f"moonkey-mock: warning: {risk}", file=sys.stderr)
     try:
         app = create_app(config)
         server = make_server(app, config.host, config.port, config.threads)
     except (OSError, ValueError) as error:  # bad key file, host, busy port: no traceback
         print(f"moonkey-mock: cannot start: {error}", file=sys.stderr)
         return 2
-    state_of(app).outbox.listeners.append(_print_message)
+    state = state_of(app)
+    state.outbox.listeners.append(_print_message)
     _tune_gc()
     port = server.effective_port
-    default = state_of(app).default_app()
-    print(f"moonkey-mock listening on http://{config.host}:{port}")
-    print(f"  app_id:       {default.app_id}")
-    print(f"  secret key:   {default.secret_keys[0]}")
-    print(f"  public token: {default.public_token}")
-    print(f"  control API:  {_control_line(config, port)}", flush=True)
+    print("\n".join(banner(state, f"http://{config.host}:{port}")), flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -125,11 +172,75 @@ def serve(options: dict[str, object]) -> int:
     return 0
 
 
-def _control_line(config: MockConfig, port: int) -> str:
+def settings(options: dict[str, object], env: Mapping[str, str] | None = None) -> MockConfig:
+    """The configuration ``serve`` runs with: ``env`` (default ``os.environ``), then options."""
+    names = set(MockConfig.__dataclass_fields__)
+    return MockConfig.from_env(env, **{k: v for k, v in options.items() if k in names})
+
+
+def banner(state: MockState, base: str) -> list[str]:
+    """The start-up lines: where to call, with which keys, what the seed file loaded."""
+    config = state.config
+    default = state.default_app()
+    lines = [
+        f"moonkey-mock listening on {base}",
+        f"  app_id:       {default.app_id}",
+        f"  secret key:   {default.secret_keys[0]}",
+        f"  public token: {default.public_token}",
+    ]
+    if config.seed_file:
+        seed = state.seed or {}
+        users, sessions, apps = (
+            len(seed.get(part) or []) for part in ("users", "sessions", "apps")
+        )
+        lines.append(
+            f"  seed file:    {config.seed_file} loaded: {users} users and {sessions} sessions "
+            f"in the default app, {apps} more apps"
+        )
+    for app in state.store.apps():
+        if app.app_id != default.app_id:
+            lines.append(
+                f"  seeded app:   {app.app_id} ({app.name}) secret key {app.secret_keys[0]} "
+                f"public token {app.public_token}"
+            )
+    lines.append(f"  control API:  {_control_line(config, base)}")
+    lines.append(f"  index:        {base}/ (links to the API spec, control spec and docs)")
+    return lines
+
+
+def _control_line(config: MockConfig, base: str) -> str:
     if not config.control_enabled:
         return "off (--control to serve it on a non-loopback address)"
     guard = " (admin token required)" if config.admin_token else ""
-    return f"http://{config.host}:{port}/_mock/{guard}"
+    return f"{base}/_mock/{guard}"
+
+
+def wait(url: str, timeout: float) -> int:
+    """Poll the fake at ``url`` until it answers (0) or ``timeout`` seconds pass (1)."""
+    import requests
+
+    base = url.rstrip("/")
+    deadline = time.monotonic() + max(timeout, 0.0)
+    pause = threading.Event()
+    last = "no attempt"
+    while True:
+        for path in ("/_mock/health", "/"):
+            try:
+                answer = requests.get(base + path, timeout=min(max(timeout, 0.1), 5.0))
+            except requests.RequestException as error:
+                last = f"nothing answered: {type(error).__name__}"
+                break  # nothing listens yet: the other path would fail the same way
+            if answer.status_code == 200:
+                print(f"moonkey-mock: {base} is up ({path} answered 200)", flush=True)
+                return 0
+            last = f"{path} answered {answer.status_code}"
+        if time.monotonic() >= deadline:
+            print(
+                f"moonkey-mock wait: {base} did not answer within {timeout:g} s ({last})",
+                file=sys.stderr,
+            )
+            return 1
+        pause.wait(min(0.2, max(deadline - time.monotonic(), 0.0)))
 
 
 def _print_message(message: Message) -> None:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import Field, dataclass, field, fields, replace
 from typing import Any
 
 ENV_PREFIX = "MOONKEY_MOCK_"
+# Variables of the same family read by other tools, not by the server: never "unknown".
+OTHER_TOOLS_VARIABLES = {
+    "MOONKEY_MOCK_URL": "the pytest plugin's external fake",
+    "MOONKEY_MOCK_BIN": "the Express example's moonkey-mock binary",
+}
+# Old names kept working (with a warning): variable -> field.
+DEPRECATED_VARIABLES = {
+    "MOONKEY_MOCK_SEED_FILE": "seed_file",
+    "MOONKEY_MOCK_SIGNING_KEY_FILE": "signing_key_file",
+}
 
 # The default app's keys when none are configured: stable, so a README curl works as written.
 DEFAULT_APP_ID = "app_2mockDefaultAppMoonKeyMock0"[:31]
@@ -19,8 +30,10 @@ DEFAULT_PUBLIC_TOKEN = "pk_test_" + "moonkeymockDefaultPublicToken0123456789abcd
 class MockConfig:
     """Settings of one fake instance.
 
-    Every field can be set by an environment variable named ``MOONKEY_MOCK_<FIELD>`` (upper
-    case) or by keyword; keywords win.
+    Every field is a ``moonkey-mock serve`` option (:func:`option_name`, the field's name
+    unless its metadata says otherwise) and an environment variable ``MOONKEY_MOCK_<OPTION>``
+    (upper case, dashes as underscores: ``--seed`` is ``MOONKEY_MOCK_SEED``); keywords win over
+    variables, and an empty variable counts as unset.
     """
 
     host: str = "127.0.0.1"
@@ -30,7 +43,7 @@ class MockConfig:
     public_token: str = DEFAULT_PUBLIC_TOKEN
     default_redirect_url: str = "http://localhost:3000/authenticate"
     random_seed: str | None = None
-    signing_key_file: str | None = None
+    signing_key_file: str | None = field(default=None, metadata={"option": "signing_key"})
     strict: bool = False
     max_body_bytes: int = 1_048_576
     control: bool | None = None
@@ -39,13 +52,16 @@ class MockConfig:
     outbox_size: int = 10_000
     otp_max_attempts: int = 5
     threads: int = 8
-    seed_file: str | None = None
+    seed_file: str | None = field(default=None, metadata={"option": "seed"})
+    allow_remote_control: bool = False
     allowed_hosts: str | None = None
     max_held_calls: int | None = None
 
     def __post_init__(self) -> None:
         """Refuse values the server cannot run with (a clean start-up error, not a hang)."""
         secret_ok = self.secret_key.startswith(("sk_test_", "sk_live_"))
+        token = self.admin_token
+        token_ok = token is None or (token.strip() == token and token.isprintable() and token != "")
         rules = (
             ("port", 0 <= self.port <= 65535, "must be 0..65535"),
             ("threads", self.threads >= 1, "must be at least 1"),
@@ -57,20 +73,22 @@ class MockConfig:
             ("secret_key", secret_ok, "must start with sk_test_ or sk_live_"),
             ("public_token", self.public_token.startswith("pk_"), "must start with pk_"),
             ("app_id", self.app_id.startswith("app_"), "must start with app_"),
+            ("admin_token", token_ok, "must be non-empty, printable, without surrounding spaces"),
         )
         for name, ok, rule in rules:
             if not ok:
                 value = getattr(self, name)
-                raise ValueError(f"{ENV_PREFIX}{name.upper()}: {rule}, got {value!r}")
+                raise ValueError(f"{env_name(name)}: {rule}, got {value!r}")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> MockConfig:
         """Build from ``MOONKEY_MOCK_*`` variables, then apply ``overrides`` (None skipped)."""
         source = os.environ if env is None else env
+        aliases = {name: old for old, name in DEPRECATED_VARIABLES.items()}
         values: dict[str, Any] = {}
         for spec in fields(cls):
-            raw = source.get(ENV_PREFIX + spec.name.upper())
-            if raw is not None and raw != "":
+            raw = source.get(env_name(spec.name)) or source.get(aliases.get(spec.name, ""))
+            if raw:
                 values[spec.name] = _coerce(spec.type, raw, spec.name)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -119,6 +137,62 @@ def _host_name(host_header: str) -> str:
     return host.rpartition(":")[0] if host.count(":") == 1 else host
 
 
+def option_name(name: str) -> str:
+    """The ``serve`` option of a field, with underscores: ``seed_file`` -> ``seed``."""
+    spec: Field[Any] = {f.name: f for f in fields(MockConfig)}[name]
+    option: str = spec.metadata.get("option", name)
+    return option
+
+
+def env_name(name: str) -> str:
+    """The environment variable of a field: ``MOONKEY_MOCK_`` + its option in upper case."""
+    return ENV_PREFIX + option_name(name).upper()
+
+
+def env_warnings(env: Mapping[str, str] | None = None) -> list[str]:
+    """What is wrong with the ``MOONKEY_MOCK_*`` variables: deprecated or unknown names."""
+    source = os.environ if env is None else env
+    known = {env_name(spec.name) for spec in fields(MockConfig)}
+    problems: list[str] = []
+    for variable in sorted(name for name in source if name.startswith(ENV_PREFIX)):
+        if variable in known or variable in OTHER_TOOLS_VARIABLES:
+            continue
+        if variable in DEPRECATED_VARIABLES:
+            new = env_name(DEPRECATED_VARIABLES[variable])
+            problems.append(f"{variable} is deprecated, use {new}")
+            continue
+        suffixes = sorted(name.removeprefix(ENV_PREFIX) for name in known)
+        close = difflib.get_close_matches(variable.removeprefix(ENV_PREFIX), suffixes, n=1)
+        hint = f" (did you mean {ENV_PREFIX}{close[0]}?)" if close else ""
+        problems.append(f"{variable} is not a moonkey-mock setting and is ignored{hint}")
+    return problems
+
+
+def exposure_warnings(config: MockConfig) -> list[str]:
+    """Risks of where the fake is bound; ValueError for a setup refused outright.
+
+    ``--control`` on a non-loopback address without ``--admin-token`` hands anyone who reaches
+    the address every secret key, token and code (``/_mock/state``): refused unless
+    ``--allow-remote-control``. The published default secret key on such an address lets anyone
+    there call the API as the default app: a warning.
+    """
+    if is_loopback(config.host):
+        return []
+    if config.control and not config.admin_token and not config.allow_remote_control:
+        raise ValueError(
+            f"--control on {config.host} without --admin-token would let anyone who can reach "
+            "it read and change every app's keys, tokens and codes (/_mock/state); set "
+            "--admin-token T, or --allow-remote-control to accept that"
+        )
+    if config.secret_key == DEFAULT_SECRET_KEY:
+        return [
+            f"bound to {config.host} with the published default secret key "
+            f"({DEFAULT_SECRET_KEY[:16]}...): anyone who can reach this address can call the "
+            "API as the default app; set --secret-key (MOONKEY_MOCK_SECRET_KEY)"
+        ]
+    return []
+
+
 def is_loopback(host: str) -> bool:
     """Whether ``host`` names a loopback interface."""
     return host in {"localhost", "::1"} or host.startswith("127.")
@@ -132,10 +206,10 @@ def _coerce(type_name: object, raw: str, name: str) -> Any:
             return True
         if lowered in {"0", "false", "no", "off"}:
             return False
-        raise ValueError(f"{ENV_PREFIX}{name.upper()}: expected a boolean, got {raw!r}")
+        raise ValueError(f"{env_name(name)}: expected a boolean, got {raw!r}")
     if text.startswith("int"):
         try:
             return int(raw)
         except ValueError:
-            raise ValueError(f"{ENV_PREFIX}{name.upper()}: expected an integer") from None
+            raise ValueError(f"{env_name(name)}: expected an integer, got {raw!r}") from None
     return raw

@@ -339,8 +339,11 @@ def _http_error(error: HTTPException) -> Reply:
 
 
 def render(reply: Reply) -> Response:
-    """A JSON response; a stored value that is not valid Unicode is escaped, never a crash."""
-    text = json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False, default=str)
+    """A JSON response ending in a newline (a terminal's prompt starts on its own line).
+
+    A stored value that is not valid Unicode is escaped, never a crash.
+    """
+    text = json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False, default=str) + "\n"
     data = text.encode("utf-8", "backslashreplace")  # a lone surrogate becomes its \\u escape
     response = Response(data, status=reply.status, mimetype="application/json")
     for name, value in reply.headers.items():

@@ -115,7 +115,7 @@ def _invoke(state: MockState, handler: ControlHandler, inputs: Inputs) -> Reply:
     return Reply(result)
 
 
-def guard(state: MockState, op: Operation) -> None:
+def guard(state: MockState, op: Operation | None = None) -> None:
     """Who may use the control API: the right Host, no cross-site request, the admin token.
 
     A browser page on another site must not read ``/_mock/state`` (every key and code) through
@@ -127,7 +127,7 @@ def guard(state: MockState, op: Operation) -> None:
     if not config.host_allowed(host):
         raise HostNotAllowed(
             f"Host '{host}' is not allowed for the control API: use the address the fake is "
-            "bound to, a loopback name, or allow it with --allowed-host"
+            "bound to, a loopback name, or allow it with --allowed-hosts"
         )
     origin = request.headers.get("Origin")
     if origin is not None and origin != "null":

@@ -176,7 +176,7 @@ def test_list_sessions_bad_query_is_400(api: Api) -> None:
     ("method", "path"),
     [
         ("GET", "/v1/auth/nope"),
-        ("POST", "/"),
+        ("POST", "/v1"),
         ("POST", "/v1/auth/sessions/verify/"),
         ("GET", "/v1/auth/users/user_x/delete/extra"),
     ],

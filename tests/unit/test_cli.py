@@ -68,7 +68,7 @@ class Server:
 @pytest.fixture
 def server(signing_key_file: str) -> Iterator[Server]:
     """The fake on a free port (a shared key file keeps start-up fast)."""
-    child = Server("--port", "0", env=_env(MOONKEY_MOCK_SIGNING_KEY_FILE=signing_key_file))
+    child = Server("--port", "0", env=_env(MOONKEY_MOCK_SIGNING_KEY=signing_key_file))
     yield child
     child.stop()
 
@@ -111,13 +111,13 @@ def test_serve_prints_base_url_and_keys_and_answers(server: Server) -> None:
         ("MOONKEY_MOCK_STRICT", "maybe", "MOONKEY_MOCK_STRICT: expected a boolean, got 'maybe'"),
         ("MOONKEY_MOCK_THREADS", "0", "MOONKEY_MOCK_THREADS: must be at least 1"),
         ("MOONKEY_MOCK_SECRET_KEY", "secret", "must start with sk_test_ or sk_live_"),
-        ("MOONKEY_MOCK_SIGNING_KEY_FILE", "missing.pem", "cannot start: [Errno 2]"),
+        ("MOONKEY_MOCK_SIGNING_KEY", "missing.pem", "cannot start: [Errno 2]"),
     ],
 )
 def test_serve_bad_environment_value_exits_cleanly(
     tmp_path: Path, name: str, value: str, message: str
 ) -> None:
-    if name.endswith("_FILE"):
+    if value.endswith(".pem"):
         value = str(tmp_path / value)
     result = subprocess.run(
         [sys.executable, "-m", "mock_server", "serve"],
