@@ -1,4 +1,4 @@
-"""Passwords (Enterprise): UpdatePasswordBySession, VerifyPassword, PasswordStrengthCheck (§8; D23)."""
+"""Passwords (Enterprise): UpdatePasswordBySession, VerifyPassword, StrengthCheck (§8; D23)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def test_update_password_by_session_sets_a_hashed_password(api: Api, state: Mock
     assert body["session"]["id"] == first["session"]["id"]
     assert body["user"]["has_password"] is True
     stored = state.store.get_user(state.default_app().app_id, first["user_id"])
-    assert stored is not None and stored.password is not None
+    assert stored is not None
+    assert stored.password is not None
     assert stored.password.hash.startswith("$argon2id$")
     assert GOOD not in json.dumps(export_state(state))
 
