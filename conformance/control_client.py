@@ -218,3 +218,18 @@ class MockControl:
     def rotate_keys(self) -> Any:
         """Sign with a new key; the old one stays published while its JWTs live."""
         return self.call("POST", "keys/rotate")
+
+    # --- totp/passwords ----------------------------------------------------------------
+    def totp_code(self, **user: Any) -> dict[str, Any]:
+        """A code the user's TOTP accepts now: ``{code, totp_id, step, secret, …}``.
+
+        Name the user with ``user_id=``, ``email=`` or ``phone_number=``.
+        """
+        result: dict[str, Any] = self.call("POST", "totps/code", json=self._scoped(user))
+        return result
+
+    def set_password(self, password: str, **user: Any) -> dict[str, Any]:
+        """Set a user's password without a session (no strength rule)."""
+        body = self._scoped({"password": password, **user})
+        result: dict[str, Any] = self.call("POST", "passwords", json=body)
+        return result

@@ -200,13 +200,17 @@ def delete(state: MockState, app: App, totp_id: str) -> User:
 
 
 def current_code(state: MockState, app: App, user_id: str) -> tuple[Totp, str, int, int]:
-    """(totp, code, step, seconds left in the step) of the user's TOTP now (control API)."""
+    """(totp, code, step, seconds it is still accepted) of a code VerifyTOTP accepts now.
+
+    The current step's code, or the next step's when the current one was used already (what
+    an authenticator app shows a moment later); for the control API.
+    """
     user = _user(state, app, user_id)
     totp = _only(user)
     now = state.now()
-    step = step_at(now)
-    left = (step + 1) * STEP_SECONDS - int(now)
-    return totp, code_at(totp.secret, step), step, left
+    step = max(step_at(now), totp.last_step + 1)
+    accepted_until = (step + WINDOW + 1) * STEP_SECONDS
+    return totp, code_at(totp.secret, step), step, max(accepted_until - int(now), 0)
 
 
 def _put_totp(state: MockState, user: User, totp: Totp, now: int) -> User:
