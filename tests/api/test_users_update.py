@@ -47,6 +47,13 @@ def test_update_user_empty_body_changes_nothing_but_updated_at(api: Api) -> None
     assert body["user"] == made["user"]
 
 
+def test_update_user_without_body(api: Api) -> None:
+    made = _create(api, email=EMAIL, first_name="Ann")
+    reply = api.client.put(f"/v1/auth/users/{made['user_id']}/update", headers=api._headers(None))
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json()["user"] == made["user"]
+
+
 def test_update_user_attaches_emails_and_phones_unverified(api: Api, state: MockState) -> None:
     first = login(api, state, EMAIL)
     user_id = first["user_id"]
