@@ -31,6 +31,10 @@ from . import sessions
 from .sessions import Issued
 
 MIN_SCORE = 3
+# zxcvbn's own bound: its matching grows fast with length (a random 256-character password takes
+# tens of seconds), so longer passwords are estimated on their first 72 characters, a lower
+# bound of their strength (T10).
+ESTIMATE_LENGTH = 72
 LOCK_MINUTES = 15
 # Factor types that may set a password (more reference §8.2: OTP, magic link or password).
 SETTING_FACTORS = frozenset({"otp", "magic_link", "password"})
@@ -52,8 +56,11 @@ class Strength:
 
 
 def strength(password: str, user_inputs: list[str] | None = None) -> Strength:
-    """Score 0-4 and the offline slow-hashing crack time (10^4 guesses a second)."""
-    result = zxcvbn(password, user_inputs=user_inputs or [])
+    """Score 0-4 and the offline slow-hashing crack time (10^4 guesses a second).
+
+    Only the first :data:`ESTIMATE_LENGTH` characters are estimated.
+    """
+    result = zxcvbn(password[:ESTIMATE_LENGTH], user_inputs=user_inputs or [])
     seconds = result["crack_times_seconds"]["offline_slow_hashing_1e4_per_second"]
     display = result["crack_times_display"]["offline_slow_hashing_1e4_per_second"]
     feedback = result.get("feedback") or {}

@@ -212,6 +212,23 @@ def test_password_strength_check_weak(api: Api) -> None:
     assert body["feedback"]["warning"]
 
 
+def test_password_strength_check_long_password(api: Api) -> None:
+    reply = api.post(STRENGTH, {"password": "x1-" * 85})
+    assert reply.status_code == 200, reply.get_json()
+    assert 0 <= reply.get_json()["score"] <= 4
+
+
+def test_update_password_by_session_long_password(api: Api, state: MockState) -> None:
+    first = login(api, state, EMAIL)
+    password = "Quiet-violet-harbour-7341" * 10
+    reply = api.post(SET, {"password": password, "session_token": first["session_token"]})
+    assert reply.status_code == 200, reply.get_json()
+    body = {"user_id": first["user_id"], "password": password}
+    assert api.post(VERIFY, body).status_code == 200
+    body = {"user_id": first["user_id"], "password": password[:72]}
+    assert_error(api.post(VERIFY, body), 400, "invalid_password")
+
+
 @pytest.mark.parametrize("body", [{}, {"password": ""}, {"password": 5}])
 def test_password_strength_check_bad_input(api: Api, body: dict[str, Any]) -> None:
     assert_error(api.post(STRENGTH, body), 400, "validation_error", "password")
