@@ -462,3 +462,17 @@ def test_delete_user_totp_twice(api: Api) -> None:
     path = f"/v1/auth/users/totps/{made['totp_id']}/delete"
     assert api.delete(path).status_code == 200
     assert_error(api.delete(path), 404, "totp_not_found")
+
+
+def test_verify_totp_recovery_after_time_travel(api: Api, clock: ControllableClock) -> None:
+    user_id = _user(api)
+    made = _active(api, user_id)
+    code = made["recovery_codes"][5]
+    assert api.post(RECOVERY, {"user_id": user_id, "recovery_code": code}).status_code == 200
+    clock.shift(timedelta(days=400))
+    again = api.post(RECOVERY, {"user_id": user_id, "recovery_code": code})
+    assert_error(again, 400, "invalid_recovery_code")
+    other = {"user_id": user_id, "recovery_code": made["recovery_codes"][6]}
+    reply = api.post(RECOVERY, other)
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json()["session"]["created_at"] == T0 + 400 * 86400
