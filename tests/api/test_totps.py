@@ -242,6 +242,13 @@ def test_verify_totp_pending_expires_after_expires_in(api: Api, clock: Controlla
     assert api.get(f"/v1/auth/users/{user_id}").get_json()["totps"] == []
 
 
+def test_get_user_drops_pending_totp_after_its_window(api: Api, clock: ControllableClock) -> None:
+    user_id = _user(api)
+    _create(api, user_id, expires_in=5)
+    clock.shift(timedelta(minutes=5))
+    assert api.get(f"/v1/auth/users/{user_id}").get_json()["totps"] == []
+
+
 def test_verify_totp_pending_still_activates_just_before_expiry(
     api: Api, clock: ControllableClock
 ) -> None:
