@@ -299,6 +299,38 @@ class MockControl:
         )
         return self._post("oauth/tokens", body)
 
+    # --- totp/passwords ----------------------------------------------------------------
+    def totp_code(
+        self,
+        *,
+        user_id: str | None = None,
+        email: str | None = None,
+        phone_number: str | None = None,
+        app_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A code the user's TOTP accepts now: ``{code, totp_id, step, secret, …}``."""
+        body = self._scoped(user_id=user_id, email=email, phone_number=phone_number, app_id=app_id)
+        return self._post("totps/code", body)
+
+    def set_password(
+        self,
+        password: str,
+        *,
+        user_id: str | None = None,
+        email: str | None = None,
+        phone_number: str | None = None,
+        app_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Set a user's password without a session (no strength rule)."""
+        body = self._scoped(
+            {"password": password},
+            user_id=user_id,
+            email=email,
+            phone_number=phone_number,
+            app_id=app_id,
+        )
+        return self._post("passwords", body)
+
     def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         result: dict[str, Any] = self.call("POST", path, json=body)
         return result

@@ -339,3 +339,46 @@ class MoonkeyMock:
             if self._moved_time or not self.server.external_fake:
                 self.server.reset_clock()
             self.server.control.delete_app(self.app_id)
+
+    # --- TOTP and passwords ----------------------------------------------------------------
+    def totp_code(self, user: str) -> str:
+        """A code ``user``'s TOTP accepts now on the fake's clock (``user``: id or email).
+
+        The current 30-second step's code, or the next one's when the current was used.
+        """
+        return str(self.control.totp_code(**_user_ref(user))["code"])
+
+    def enroll_totp(self, user: str) -> dict[str, Any]:
+        """Create and verify a TOTP for ``user`` (id or email) over the API (no session made).
+
+        Returns CreateTOTP's answer (``totp_id``, ``secret``, ``recovery_codes``, …).
+        """
+        user_id = self._user_id(user)
+        created = self._ok(self.api("POST", "/v1/auth/totps/create", {"user_id": user_id}))
+        body = {"user_id": user_id, "totp": self.totp_code(user_id)}
+        self._ok(self.api("POST", "/v1/auth/totps/verify", body))
+        return created
+
+    def set_password(self, user: str, password: str) -> None:
+        """Give ``user`` (id or email) a password without a session (control API)."""
+        self.control.set_password(password, **_user_ref(user))
+
+    def _user_id(self, user: str) -> str:
+        if user.startswith("user_"):
+            return user
+        field = "phone_number" if user.startswith("+") else "email"
+        rule = {"field": field, "operator": "eq", "value": user}
+        body = {"filters": {"operator": "AND", "fields": [rule]}}
+        found = self._ok(self.api("POST", "/v1/auth/users/search", body))["users"]
+        if not found:
+            raise MoonkeyMockError(f"no user with {field} {user!r} in app {self.app_id}")
+        return str(found[0]["user_id"])
+
+
+def _user_ref(user: str) -> dict[str, str]:
+    """``user_id=`` for a ``user_…`` id, ``phone_number=`` for ``+…``, else ``email=``."""
+    if user.startswith("user_"):
+        return {"user_id": user}
+    if user.startswith("+"):
+        return {"phone_number": user}
+    return {"email": user}

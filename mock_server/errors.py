@@ -94,6 +94,30 @@ class InvalidFilter(ApiError):
     status, code, message = 400, "invalid_filter", "The filter is not valid"
 
 
+# totp/passwords
+
+
+class InvalidTotp(ApiError):
+    status, code, message = 400, "invalid_totp", "The TOTP code is not valid"
+
+
+class InvalidRecoveryCode(ApiError):
+    status, code = 400, "invalid_recovery_code"
+    message = "The recovery code is not valid or was already used"
+
+
+class InvalidPassword(ApiError):
+    status, code, message = 400, "invalid_password", "The password is not correct"
+
+
+class PasswordNotSet(ApiError):
+    status, code, message = 400, "password_not_set", "The user has no password"
+
+
+class WeakPassword(ApiError):
+    status, code, message = 400, "weak_password", "The password is too weak"
+
+
 # --- 401 -------------------------------------------------------------------------------
 
 
@@ -113,6 +137,16 @@ class InvalidSession(ApiError):
 
 class InvalidPublicToken(ApiError):
     status, code, message = 401, "invalid_public_token", "The public_token is not valid"
+
+
+# --- 403 -------------------------------------------------------------------------------
+
+# totp/passwords
+
+
+class InsufficientFactors(ApiError):
+    status, code = 403, "insufficient_factors"
+    message = "The session needs an OTP, magic-link or password factor"
 
 
 # --- 404 / 405 / 409 / 413 / 415 ------------------------------------------------------
@@ -138,6 +172,13 @@ class AppNotFound(ApiError):
     status, code, message = 404, "app_not_found", "App not found"
 
 
+# totp/passwords
+
+
+class TotpNotFound(ApiError):
+    status, code, message = 404, "totp_not_found", "TOTP not found"
+
+
 class MethodNotAllowed(ApiError):
     status, code, message = 405, "method_not_allowed", "Method not allowed for this endpoint"
 
@@ -149,6 +190,14 @@ class DuplicateEmail(ApiError):
 class DuplicatePhoneNumber(ApiError):
     status, code = 409, "duplicate_phone_number"
     message = "A user with this phone number already exists"
+
+
+# totp/passwords
+
+
+class DuplicateTotp(ApiError):
+    status, code = 409, "duplicate_totp"
+    message = "The user already has a verified TOTP"
 
 
 class RequestTooLarge(ApiError):

@@ -152,6 +152,48 @@ class Wallet:
 
 
 @dataclass(frozen=True, slots=True)
+class Totp:
+    """A TOTP authenticator of a user (decisions T1-T6).
+
+    Unverified until a first correct code, which must come before ``expires_at``; a verified
+    one never expires. ``last_step`` is the newest 30-second step a code was accepted for (a
+    step's code works once); ``used_codes`` are the recovery codes spent.
+    """
+
+    id: str
+    secret: str
+    verified: bool
+    created_at: int
+    updated_at: int
+    expires_at: int
+    recovery_codes: tuple[str, ...]
+    used_codes: tuple[str, ...] = ()
+    last_step: int = -1
+
+    def to_json(self, user_id: str) -> Json:
+        """Reference §10.4 ``totps[]`` item."""
+        return {
+            "id": self.id,
+            "user_id": user_id,
+            "verified": self.verified,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Password:
+    """A user's password: an argon2id hash only, never the password (decisions T8-T11)."""
+
+    id: str
+    hash: str
+    created_at: int
+    updated_at: int
+    failed_attempts: int = 0
+    locked_until: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class User:
     """A user of one app."""
 
@@ -168,6 +210,8 @@ class User:
     idp_providers: tuple[IdpLink, ...] = ()
     wallets: tuple[Wallet, ...] = ()
     metadata: tuple[tuple[str, Any], ...] = ()
+    totps: tuple[Totp, ...] = ()
+    password: Password | None = None
 
     @property
     def primary_email(self) -> Email | None:
@@ -199,7 +243,8 @@ class User:
             "phone_numbers": [p.to_json() for p in self.phone_numbers],
             "idp_providers": [i.to_json() for i in self.idp_providers],
             "wallets": [w.to_json(self.app_id, self.user_id) for w in self.wallets],
-            "totps": [],
+            "totps": [t.to_json(self.user_id) for t in self.totps],
+            "has_password": self.password is not None,
             "webauthn_credentials": [],
             "metadata": dict(self.metadata),
             "created_at": self.created_at,

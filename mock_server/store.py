@@ -193,6 +193,8 @@ class InMemoryStore:
             for phone in user.phone_numbers:
                 data.by_phone[phone.phone_number] = user.user_id
                 data.by_method[phone.id] = user.user_id
+            for totp in user.totps:
+                data.by_method[totp.id] = user.user_id
 
     @staticmethod
     def _unindex_user(data: _AppData, user: User) -> None:
@@ -202,6 +204,8 @@ class InMemoryStore:
         for phone in user.phone_numbers:
             data.by_phone.pop(phone.phone_number, None)
             data.by_method.pop(phone.id, None)
+        for totp in user.totps:
+            data.by_method.pop(totp.id, None)
 
     def get_user(self, app_id: str, user_id: str) -> User | None:
         """The user, or None."""
@@ -224,7 +228,7 @@ class InMemoryStore:
         return self._user_via(app_id, "by_phone", phone)
 
     def user_by_method(self, app_id: str, method_id: str) -> User | None:
-        """The user owning an ``email_…`` or ``pn_…`` id."""
+        """The user owning an ``email_…``, ``pn_…`` or ``totp_…`` id."""
         return self._user_via(app_id, "by_method", method_id)
 
     def delete_user(self, app_id: str, user_id: str) -> User | None:

@@ -29,6 +29,12 @@ class Api:
         """POST a JSON body."""
         return self.client.post(path, json=json, headers=self._headers(headers))
 
+    def put(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None
+    ) -> TestResponse:
+        """PUT a JSON body."""
+        return self.client.put(path, json=json, headers=self._headers(headers))
+
     def get(self, path: str, headers: dict[str, str] | None = None, **query: Any) -> TestResponse:
         """GET with query parameters."""
         return self.client.get(path, query_string=query, headers=self._headers(headers))

@@ -10,6 +10,9 @@ Routes:
     POST   /api/logout             ends this session (DeleteSession)
     GET    /api/sessions           "session management UI": the user's devices
     DELETE /api/sessions/<id>      sign another device out
+    POST   /api/mfa/totp/setup     start an authenticator app (QR code, recovery codes)
+    POST   /api/mfa/totp/verify    {code}: add a TOTP factor to this session (step-up)
+    GET    /api/billing            needs a TOTP factor on the session ("step-up" page)
 
 Run it: ``MOONKEY_API_URL=http://127.0.0.1:8080 MOONKEY_SECRET_KEY=sk_test_… flask --app app run``.
 """
@@ -22,7 +25,7 @@ from typing import Any
 
 import requests
 from flask import Blueprint, Flask, Response, g, jsonify, request
-from moonkey_auth import DEFAULT_API_URL, MoonKey, moonkey, require_auth
+from moonkey_auth import DEFAULT_API_URL, MoonKey, moonkey, require_auth, require_factor
 
 REMEMBER_ME_MINUTES = 43_200  # 30 days (seed: "Remember me")
 SHORT_SESSION_MINUTES = 1_440  # 1 day (seed: "Short session")
@@ -149,3 +152,44 @@ def revoke_device(session_id: str) -> Reply:
     if done.status_code != 200:
         return _moonkey_error(done)
     return jsonify({"revoked": session_id}), 200
+
+
+@api.post("/mfa/totp/setup")
+@require_auth
+def totp_setup() -> Reply:
+    """Create the user's authenticator (shown once: QR code and recovery codes)."""
+    made = moonkey().call("POST", "/v1/auth/totps/create", {"user_id": g.user["id"]})
+    if made.status_code != 200:
+        return _moonkey_error(made)
+    body = made.json()
+    keep = ("totp_id", "qr_base64", "recovery_codes")
+    return jsonify({k: body[k] for k in keep}), 200
+
+
+@api.post("/mfa/totp/verify")
+@require_auth
+def totp_verify() -> Reply:
+    """Step up: the authenticator's code adds a TOTP factor to this session.
+
+    MoonKey issues a new session token when a factor is added; the client must use it.
+    """
+    code = str((request.get_json(silent=True) or {}).get("code", ""))
+    verified = moonkey().call(
+        "POST",
+        "/v1/auth/totps/verify",
+        {"user_id": g.user["id"], "totp": code, "session_token": g.session_token},
+    )
+    if verified.status_code != 200:
+        return _moonkey_error(verified)
+    body = verified.json()
+    return jsonify(
+        {"session_token": body["session_token"], "session_jwt": body["session_jwt"]}
+    ), 200
+
+
+@api.get("/billing")
+@require_auth
+@require_factor("totp")
+def billing() -> Reply:
+    """A page that needs a second factor: only sessions stepped up with a TOTP code."""
+    return jsonify({"user_id": g.user["id"], "plan": "pro"}), 200

@@ -79,3 +79,25 @@ def require_auth(view: Callable[P, R]) -> Callable[P, R | tuple[Response, int]]:
         return view(*args, **kwargs)
 
     return decorated
+
+
+def require_factor(
+    factor_type: str,
+) -> Callable[[Callable[P, R]], Callable[P, R | tuple[Response, int]]]:
+    """Step-up: after :func:`require_auth`, the session must hold a ``factor_type`` factor.
+
+    Otherwise 403 with ``step_up: <factor_type>``, so the client asks for it (for example a TOTP
+    code) and retries with the session token the step-up returned.
+    """
+
+    def wrap(view: Callable[P, R]) -> Callable[P, R | tuple[Response, int]]:
+        @wraps(view)
+        def decorated(*args: P.args, **kwargs: P.kwargs) -> R | tuple[Response, int]:
+            held = {f.get("type") for f in g.session.get("factors", [])}
+            if factor_type not in held:
+                return jsonify({"error": "Step-up required", "step_up": factor_type}), 403
+            return view(*args, **kwargs)
+
+        return decorated
+
+    return wrap

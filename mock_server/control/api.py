@@ -148,3 +148,25 @@ class ControlApi(Protocol):
         app_id: str | None = None,
     ) -> Json:
         """``POST /_mock/oauth/tokens``."""
+
+    # totp/passwords
+    def totp_code(
+        self,
+        *,
+        user_id: str | None = None,
+        email: str | None = None,
+        phone_number: str | None = None,
+        app_id: str | None = None,
+    ) -> Json:
+        """``POST /_mock/totps/code``."""
+
+    def set_password(
+        self,
+        password: str,
+        *,
+        user_id: str | None = None,
+        email: str | None = None,
+        phone_number: str | None = None,
+        app_id: str | None = None,
+    ) -> Json:
+        """``POST /_mock/passwords``."""

@@ -23,9 +23,10 @@ from typing import Any
 
 from mock_server.call import session_fields
 from mock_server.clock import ControllableClock
-from mock_server.errors import FaultNotFound, ValidationError
+from mock_server.domain import passwords, totps
+from mock_server.errors import FaultNotFound, UserNotFound, ValidationError
 from mock_server.faults import ANY_APP
-from mock_server.models import DEFAULT_JWT_TTL_SECONDS
+from mock_server.models import DEFAULT_JWT_TTL_SECONDS, App, User
 from mock_server.spec import Operation
 from mock_server.state import MockState
 from mock_server.version import __version__
@@ -368,6 +369,61 @@ class Controls:
             name=name or "",
             provider_subject=provider_subject,
         )
+
+    # --- totp/passwords ----------------------------------------------------------------
+    def totp_code(
+        self,
+        *,
+        user_id: str | None = None,
+        email: str | None = None,
+        phone_number: str | None = None,
+        app_id: str | None = None,
+    ) -> Json:
+        """``POST /_mock/totps/code``: the code a user's authenticator app shows now.
+
+        On the fake's clock, so it follows time travel; also the secret and the seconds the
+        code has left in its 30-second step.
+        """
+        named = _clean(user_id=user_id, email=email, phone_number=phone_number)
+        self._body("GetTotpCode", _clean(**named, app_id=app_id))
+        app = apps.resolve(self.state, app_id)
+        user = _named_user(self.state, app, named)
+        totp, code, step, left = totps.current_code(self.state, app, user.user_id)
+        return {
+            "user_id": user.user_id,
+            "totp_id": totp.id,
+            "verified": totp.verified,
+            "code": code,
+            "step": step,
+            "valid_for_seconds": left,
+            "secret": totp.secret,
+        }
+
+    def set_password(
+        self,
+        password: str,
+        *,
+        user_id: str | None = None,
+        email: str | None = None,
+        phone_number: str | None = None,
+        app_id: str | None = None,
+    ) -> Json:
+        """``POST /_mock/passwords``: set a user's password without a session (no strength rule)."""
+        named = _clean(user_id=user_id, email=email, phone_number=phone_number)
+        self._body("SetPassword", _clean(**named, password=password, app_id=app_id))
+        app = apps.resolve(self.state, app_id)
+        user = _named_user(self.state, app, named)
+        user = passwords.set_password(self.state, app, user, password, check_strength=False)
+        return {"user_id": user.user_id, "user": user.to_json()}
+
+
+def _named_user(state: MockState, app: App, named: Json) -> User:
+    """The user a control call names by id, email or phone number (404 when none)."""
+    user = shortcuts.find_user(state, app, **named)
+    if user is None:
+        shown = ", ".join(f"{k} '{v}'" for k, v in named.items())
+        raise UserNotFound(f"No user with {shown} in app {app.app_id}")
+    return user
 
 
 def _deleted(count: int, what: str) -> Json:

@@ -332,3 +332,15 @@ def mint_session(c: Controls, r: ControlCall) -> Json:
 def mint_oauth_token(c: Controls, r: ControlCall) -> Json:
     """POST /_mock/oauth/tokens."""
     return c.mint_oauth_token(**r.scoped())
+
+
+@_handler
+def get_totp_code(c: Controls, r: ControlCall) -> Json:
+    """POST /_mock/totps/code."""
+    return c.totp_code(**r.scoped())
+
+
+@_handler
+def set_password(c: Controls, r: ControlCall) -> Json:
+    """POST /_mock/passwords."""
+    return c.set_password(**r.scoped())

@@ -23,9 +23,11 @@ CONTROLS = [
     "keys",
     "oauth",
     "outbox",
+    "passwords",
     "reset",
     "sessions",
     "state",
+    "totps",
 ]
 PATHS = ["/_mock/health", "/_mock/clock", "/_mock/faults", "/_mock/openapi.yaml", "/_mock/state"]
 

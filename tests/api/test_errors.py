@@ -77,6 +77,8 @@ def test_create_user_json_content_type_variants_are_accepted(api: Api, content_t
 @body_ops
 @pytest.mark.parametrize("data", ["", "   \n"])
 def test_body_operation_empty_body_is_400(api: Api, op: Any, data: str) -> None:
+    if not op.body_required:
+        pytest.skip(f"{op.operation_id}'s body is optional (openapi.yaml)")
     reply = _send(api, op, data, JSON)
     assert_error(reply, 400, "validation_error", "Missing request body")
 

@@ -61,7 +61,9 @@ def test_control_api_health_lists_the_documented_controls() -> None:
         "keys",
         "oauth",
         "outbox",
+        "passwords",
         "reset",
         "sessions",
         "state",
+        "totps",
     )
