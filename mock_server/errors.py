@@ -110,6 +110,32 @@ class InvalidFilter(ApiError):
     status, code, message = 400, "invalid_filter", "The filter is not valid"
 
 
+# webauthn
+class InvalidWebauthnChallenge(ApiError):
+    status, code = 400, "invalid_webauthn_challenge"
+    message = "The WebAuthn challenge is unknown, expired or already used; begin again"
+
+
+class WebauthnOriginMismatch(ApiError):
+    status, code = 400, "webauthn_origin_mismatch"
+    message = "The client data origin does not match the relying-party id"
+
+
+class InvalidWebauthnRegistration(ApiError):
+    status, code = 400, "invalid_webauthn_registration"
+    message = "The WebAuthn registration could not be verified"
+
+
+class InvalidWebauthnAuthentication(ApiError):
+    status, code = 400, "invalid_webauthn_authentication"
+    message = "The WebAuthn assertion could not be verified"
+
+
+class NoWebauthnCredentials(ApiError):
+    status, code = 400, "no_webauthn_credentials"
+    message = "The user has no WebAuthn credential for this domain"
+
+
 # --- 401 -------------------------------------------------------------------------------
 
 
@@ -154,6 +180,12 @@ class AppNotFound(ApiError):
     status, code, message = 404, "app_not_found", "App not found"
 
 
+# webauthn
+class WebauthnCredentialNotFound(ApiError):
+    status, code = 404, "webauthn_credential_not_found"
+    message = "No such WebAuthn credential"
+
+
 class MethodNotAllowed(ApiError):
     status, code, message = 405, "method_not_allowed", "Method not allowed for this endpoint"
 
@@ -165,6 +197,12 @@ class DuplicateEmail(ApiError):
 class DuplicatePhoneNumber(ApiError):
     status, code = 409, "duplicate_phone_number"
     message = "A user with this phone number already exists"
+
+
+# webauthn
+class DuplicateWebauthnCredential(ApiError):
+    status, code = 409, "duplicate_webauthn_credential"
+    message = "This WebAuthn credential is already registered"
 
 
 class RequestTooLarge(ApiError):
