@@ -185,7 +185,7 @@ def _format(credential: dict[str, Any]) -> str:
         raise InvalidWebauthnRegistration(
             f"Attestation format '{fmt}' is not accepted: use 'none' or self-attested 'packed'"
         )
-    return str(fmt.value)
+    return str(getattr(fmt, "value", fmt))
 
 
 # --- registration --------------------------------------------------------------------------
@@ -239,10 +239,8 @@ def create_registration(
 
 def _owner(state: MockState, app: App, credential_id: str) -> tuple[User, WebauthnCredential]:
     user = state.store.user_by_webauthn_credential(app.app_id, credential_id)
-    record = next(
-        (c for c in (user.webauthn_credentials if user else ()) if c.credential_id == credential_id),
-        None,
-    )
+    held = user.webauthn_credentials if user else ()
+    record = next((c for c in held if c.credential_id == credential_id), None)
     if user is None or record is None:
         raise WebauthnCredentialNotFound(f"No WebAuthn credential with id '{credential_id}'")
     return user, record

@@ -40,4 +40,5 @@ def verify_web_authn_authentication(call: Call) -> Reply:
 def delete_user_web_authn_credential(call: Call) -> Reply:
     """DELETE /v1/auth/users/webauthn_credentials/{webauthn_credential_id}/delete."""
     user = webauthn.delete_credential(call.state, call.app, call.path["webauthn_credential_id"])
-    return Reply({"user_id": user.user_id, "message": "Successfully deleted user WebAuthn credential"})
+    message = "Successfully deleted user WebAuthn credential"
+    return Reply({"user_id": user.user_id, "message": message})
