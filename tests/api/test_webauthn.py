@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from conformance.passkey import Passkey, b64url, from_b64
 from mock_server import ControllableClock
@@ -452,3 +453,22 @@ def test_delete_user_web_authn_credential_then_sign_in(api: Api, passkey: Passke
     assert api.delete(DELETE.format(credential_id)).status_code == 200
     reply = api.post(VERIFY, {"public_key_credential": assertion})
     assert_error(reply, 404, "webauthn_credential_not_found")
+
+
+# --- state export / import -------------------------------------------------------------------
+
+
+def test_verify_web_authn_authentication_after_state_export_and_import(
+    api: Api, client: FlaskClient, passkey: Passkey
+) -> None:
+    user_id = _user(api)
+    credential_id = _register(api, passkey, user_id)
+    assertion = passkey.get(_request(api, user_id))  # a pending challenge
+    exported = client.get("/_mock/state").get_json()
+    client.post("/_mock/reset", json={"keep_clock": True})
+    imported = client.post("/_mock/state", json=exported)
+    assert imported.status_code == 200, imported.get_json()
+    assert imported.get_json()["counts"]["webauthn_challenges"] == 1
+    reply = api.post(VERIFY, {"public_key_credential": assertion})
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json()["webauthn_credential_id"] == credential_id
