@@ -33,6 +33,7 @@ from mock_server.state import MockState
 
 from . import snapshot
 from .inprocess import CONTROL_SPEC, Controls, control_spec, control_validators
+from .passkey_page import blueprint as passkey_page
 
 Json = dict[str, Any]
 MAX_CONTROL_BODY = 64 * 1024 * 1024  # state imports are larger than API bodies
@@ -70,6 +71,7 @@ def install(app: Flask, state: MockState) -> None:
     app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if state.config.control_enabled:
         app.register_blueprint(blueprint(state))
+        app.register_blueprint(passkey_page())  # GET /_mock/passkey: the browser WebAuthn page
     if state.seed is not None:
         try:
             snapshot.apply_seed(state, state.seed)
