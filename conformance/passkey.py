@@ -90,6 +90,7 @@ class Passkey:
         attestation: ``"none"`` (what the published example shows) or ``"packed"``
             (self-attestation: the credential key signs its own registration).
         user_verified: set the UV flag as well as UP.
+        user_present: set the UP flag (False plays an authenticator that skipped the touch).
     """
 
     def __init__(
@@ -98,12 +99,14 @@ class Passkey:
         *,
         attestation: str = "none",
         user_verified: bool = False,
+        user_present: bool = True,
     ) -> None:
         if attestation not in {"none", "packed"}:
             raise ValueError("attestation must be 'none' or 'packed'")
         self.origin = origin
         self.attestation = attestation
         self.user_verified = user_verified
+        self.user_present = user_present
         self.credentials: dict[str, Credential] = {}
 
     # --- ceremonies ------------------------------------------------------------------------
@@ -192,6 +195,6 @@ class Passkey:
         return json.dumps(data, separators=(",", ":")).encode()
 
     def _auth_data(self, rp_id: str, extra_flags: int, sign_count: int) -> bytes:
-        flags = UP | (UV if self.user_verified else 0) | extra_flags
+        flags = (UP if self.user_present else 0) | (UV if self.user_verified else 0) | extra_flags
         rp_id_hash = hashlib.sha256(rp_id.encode()).digest()
         return rp_id_hash + bytes([flags]) + struct.pack(">I", sign_count)

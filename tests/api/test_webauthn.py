@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -283,6 +284,19 @@ def test_verify_web_authn_authentication_creates_a_session(api: Api, passkey: Pa
     assert verified.get_json()["session"]["factors"] == [factor]
 
 
+def test_verify_web_authn_authentication_without_session_in_none_mode(
+    api: Api, state: MockState, passkey: Passkey
+) -> None:
+    state.store.put_app(replace(state.default_app(), default_session_minutes=None))
+    user_id = _user(api)
+    credential_id = _register(api, passkey, user_id)
+    reply = api.post(VERIFY, {"public_key_credential": passkey.get(_request(api, user_id))})
+    body = reply.get_json()
+    assert reply.status_code == 200, body
+    assert (body["session_token"], body["session_jwt"], body["session"]) == ("", "", None)
+    assert body["webauthn_credential_id"] == credential_id  # the published example's shape
+
+
 def test_verify_web_authn_authentication_steps_up_a_session(
     api: Api, state: MockState, passkey: Passkey
 ) -> None:
@@ -361,6 +375,21 @@ def test_verify_web_authn_authentication_wrong_origin(api: Api, passkey: Passkey
     assertion = passkey.get(_request(api, user_id), origin="https://evil.example")
     reply = api.post(VERIFY, {"public_key_credential": assertion})
     assert_error(reply, 400, "webauthn_origin_mismatch", "evil.example")
+
+
+def test_verify_web_authn_authentication_user_presence_required(api: Api, passkey: Passkey) -> None:
+    user_id = _user(api)
+    _register(api, passkey, user_id)
+    passkey.user_present = False
+    reply = api.post(VERIFY, {"public_key_credential": passkey.get(_request(api, user_id))})
+    assert_error(reply, 400, "invalid_webauthn_authentication", "not present")
+
+
+def test_create_web_authn_registration_user_presence_required(api: Api) -> None:
+    user_id = _user(api)
+    credential = Passkey(user_present=False).create(_creation(api, user_id))
+    reply = api.post(REG_CREATE, {"user_id": user_id, "public_key_credential": credential})
+    assert_error(reply, 400, "invalid_webauthn_registration", "presence")
 
 
 def test_verify_web_authn_authentication_sign_count_must_increase(
