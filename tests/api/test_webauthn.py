@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from conformance.passkey import Passkey, b64url, from_b64
-from mock_server import ControllableClock, MockConfig, create_app
+from mock_server import ControllableClock
 from mock_server.state import MockState
 from tests.helpers import Api, assert_error, login
 
@@ -501,22 +501,3 @@ def test_verify_web_authn_authentication_after_state_export_and_import(
     reply = api.post(VERIFY, {"public_key_credential": assertion})
     assert reply.status_code == 200, reply.get_json()
     assert reply.get_json()["webauthn_credential_id"] == credential_id
-
-
-# --- the browser page ------------------------------------------------------------------------
-
-
-def test_passkey_page_is_served_with_the_control_api(client: FlaskClient) -> None:
-    reply = client.get("/_mock/passkey?key=sk_test_x&user_id=user_x")
-    assert reply.status_code == 200
-    assert reply.mimetype == "text/html"
-    page = reply.get_data(as_text=True)
-    assert "navigator.credentials.create" in page
-    assert "navigator.credentials.get" in page
-    assert "sk_test_x" not in page  # the key stays in the query string, read by the script
-
-
-def test_passkey_page_is_off_without_the_control_api(config: MockConfig) -> None:
-    app = create_app(config.with_(control=False))
-    reply = app.test_client().get("/_mock/passkey")
-    assert reply.status_code == 404
