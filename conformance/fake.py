@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from requests import Response
 
     from conformance.control_client import MockControl
+    from conformance.passkey import Passkey
     from conformance.server import MockServer
     from mock_server import MockConfig
 
@@ -373,6 +374,61 @@ class MoonkeyMock:
         if not found:
             raise MoonkeyMockError(f"no user with {field} {user!r} in app {self.app_id}")
         return str(found[0]["user_id"])
+
+    # --- webauthn (passkeys) ----------------------------------------------------------------
+    def passkey(self, origin: str = "http://localhost", **options: Any) -> Passkey:
+        """A software authenticator for ``origin`` (see :class:`conformance.passkey.Passkey`)."""
+        from conformance.passkey import Passkey
+
+        return Passkey(origin, **options)
+
+    def register_passkey(
+        self, user_id: str, passkey: Passkey | None = None, *, domain: str = "localhost"
+    ) -> tuple[Passkey, str]:
+        """Register a passkey for ``user_id`` over HTTP: begin, create; returns it and its id."""
+        passkey = passkey or self.passkey()
+        begin = self._ok(
+            self.api(
+                "POST",
+                "/v1/auth/webauthn/registrations/begin",
+                {"user_id": user_id, "domain": domain},
+            )
+        )
+        credential = passkey.create(begin["public_key_credential_creation_options"])
+        created = self._ok(
+            self.api(
+                "POST",
+                "/v1/auth/webauthn/registrations/create",
+                {"user_id": user_id, "public_key_credential": credential},
+            )
+        )
+        return passkey, str(created["webauthn_credential_id"])
+
+    def passkey_login(
+        self,
+        user_id: str,
+        passkey: Passkey,
+        *,
+        domain: str = "localhost",
+        session_expires_in: int | None = None,
+        session_token: str | None = None,
+    ) -> SessionTokens:
+        """Sign ``user_id`` in with ``passkey`` over HTTP (begin, then verify the assertion)."""
+        begin = self._ok(
+            self.api(
+                "POST",
+                "/v1/auth/webauthn/authentication/begin",
+                {"user_id": user_id, "domain": domain},
+            )
+        )
+        body: dict[str, Any] = {
+            "public_key_credential": passkey.get(begin["public_key_credential_request_options"])
+        }
+        if session_expires_in is not None:
+            body["session_expires_in"] = session_expires_in
+        if session_token is not None:
+            body["session_token"] = session_token
+        return SessionTokens.from_body(self._ok(self.api("POST", "/v1/auth/webauthn/verify", body)))
 
 
 def _user_ref(user: str) -> dict[str, str]:

@@ -118,6 +118,32 @@ class WeakPassword(ApiError):
     status, code, message = 400, "weak_password", "The password is too weak"
 
 
+# webauthn
+class InvalidWebauthnChallenge(ApiError):
+    status, code = 400, "invalid_webauthn_challenge"
+    message = "The WebAuthn challenge is unknown, expired or already used; begin again"
+
+
+class WebauthnOriginMismatch(ApiError):
+    status, code = 400, "webauthn_origin_mismatch"
+    message = "The client data origin does not match the relying-party id"
+
+
+class InvalidWebauthnRegistration(ApiError):
+    status, code = 400, "invalid_webauthn_registration"
+    message = "The WebAuthn registration could not be verified"
+
+
+class InvalidWebauthnAuthentication(ApiError):
+    status, code = 400, "invalid_webauthn_authentication"
+    message = "The WebAuthn assertion could not be verified"
+
+
+class NoWebauthnCredentials(ApiError):
+    status, code = 400, "no_webauthn_credentials"
+    message = "The user has no WebAuthn credential for this domain"
+
+
 # --- 401 -------------------------------------------------------------------------------
 
 
@@ -179,6 +205,12 @@ class TotpNotFound(ApiError):
     status, code, message = 404, "totp_not_found", "TOTP not found"
 
 
+# webauthn
+class WebauthnCredentialNotFound(ApiError):
+    status, code = 404, "webauthn_credential_not_found"
+    message = "No such WebAuthn credential"
+
+
 class MethodNotAllowed(ApiError):
     status, code, message = 405, "method_not_allowed", "Method not allowed for this endpoint"
 
@@ -198,6 +230,12 @@ class DuplicatePhoneNumber(ApiError):
 class DuplicateTotp(ApiError):
     status, code = 409, "duplicate_totp"
     message = "The user already has a verified TOTP"
+
+
+# webauthn
+class DuplicateWebauthnCredential(ApiError):
+    status, code = 409, "duplicate_webauthn_credential"
+    message = "This WebAuthn credential is already registered"
 
 
 class RequestTooLarge(ApiError):

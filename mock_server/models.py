@@ -194,6 +194,49 @@ class Password:
 
 
 @dataclass(frozen=True, slots=True)
+class WebauthnCredential:
+    """A WebAuthn (passkey) public key registered by a user for one relying-party id (A1)."""
+
+    id: str
+    credential_id: str
+    public_key: str
+    domain: str
+    authenticator_type: str
+    sign_count: int
+    created_at: int
+    updated_at: int
+    attestation_format: str = "none"
+    last_used_at: int = 0
+
+    def to_json(self) -> Json:
+        """``webauthn_credentials[]`` item (the shape is the fake's choice, A1)."""
+        return {
+            "id": self.id,
+            "webauthn_credential_id": self.id,
+            "credential_id": self.credential_id,
+            "domain": self.domain,
+            "authenticator_type": self.authenticator_type,
+            "verified": True,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WebauthnChallenge:
+    """A pending WebAuthn ceremony; ``challenge`` is base64url without padding (single use)."""
+
+    challenge: str
+    app_id: str
+    user_id: str
+    domain: str
+    kind: str
+    created_at: int
+    expires_at: int
+    authenticator_type: str = "platform"
+
+
+@dataclass(frozen=True, slots=True)
 class User:
     """A user of one app."""
 
@@ -212,6 +255,7 @@ class User:
     metadata: tuple[tuple[str, Any], ...] = ()
     totps: tuple[Totp, ...] = ()
     password: Password | None = None
+    webauthn_credentials: tuple[WebauthnCredential, ...] = ()
 
     @property
     def primary_email(self) -> Email | None:
@@ -245,7 +289,7 @@ class User:
             "wallets": [w.to_json(self.app_id, self.user_id) for w in self.wallets],
             "totps": [t.to_json(self.user_id) for t in self.totps],
             "has_password": self.password is not None,
-            "webauthn_credentials": [],
+            "webauthn_credentials": [c.to_json() for c in self.webauthn_credentials],
             "metadata": dict(self.metadata),
             "created_at": self.created_at,
             "updated_at": self.updated_at,

@@ -13,7 +13,16 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from .models import App, MagicToken, OAuthState, OAuthToken, OtpChallenge, Session, User
+from .models import (
+    App,
+    MagicToken,
+    OAuthState,
+    OAuthToken,
+    OtpChallenge,
+    Session,
+    User,
+    WebauthnChallenge,
+)
 
 
 class Store(Protocol):
@@ -63,6 +72,12 @@ class Store(Protocol):
     def get_oauth_state(self, app_id: str, state: str) -> OAuthState | None: ...
     def take_oauth_state(self, app_id: str, state: str) -> OAuthState | None: ...
 
+    # webauthn
+    def put_webauthn_challenge(self, challenge: WebauthnChallenge) -> None: ...
+    def take_webauthn_challenge(self, app_id: str, challenge: str) -> WebauthnChallenge | None: ...
+    def user_by_webauthn_credential(self, app_id: str, credential_id: str) -> User | None: ...
+    def webauthn_challenges(self, app_id: str) -> list[WebauthnChallenge]: ...
+
     # whole state
     def reset(self, app_id: str | None = None) -> None: ...
     def sessions(self, app_id: str) -> list[Session]: ...
@@ -110,6 +125,7 @@ class _AppData:
     oauth: dict[str, OAuthToken] = field(default_factory=dict)
     magic_outcomes: dict[str, MagicToken] = field(default_factory=dict)
     oauth_states: dict[str, OAuthState] = field(default_factory=dict)
+    webauthn_challenges: dict[str, WebauthnChallenge] = field(default_factory=dict)
 
 
 class InMemoryStore:
@@ -394,6 +410,34 @@ class InMemoryStore:
         with self._lock:
             data = self._data.get(app_id)
             return data.oauth_states.pop(state, None) if data else None
+
+    # --- webauthn ------------------------------------------------------------------------
+    def put_webauthn_challenge(self, challenge: WebauthnChallenge) -> None:
+        """Store a pending WebAuthn challenge by its base64url value."""
+        with self._lock:
+            self._app_data(challenge.app_id).webauthn_challenges[challenge.challenge] = challenge
+
+    def take_webauthn_challenge(self, app_id: str, challenge: str) -> WebauthnChallenge | None:
+        """Remove and return a WebAuthn challenge (single use)."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return data.webauthn_challenges.pop(challenge, None) if data else None
+
+    def user_by_webauthn_credential(self, app_id: str, credential_id: str) -> User | None:
+        """The user holding the credential with this base64url id (a scan: passkeys are few)."""
+        with self._lock:
+            data = self._data.get(app_id)
+            users = list(data.users.values()) if data else []
+        for user in users:
+            if any(c.credential_id == credential_id for c in user.webauthn_credentials):
+                return user
+        return None
+
+    def webauthn_challenges(self, app_id: str) -> list[WebauthnChallenge]:
+        """Every pending WebAuthn challenge of an app."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return list(data.webauthn_challenges.values()) if data else []
 
     # --- whole state -----------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:

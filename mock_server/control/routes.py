@@ -33,6 +33,8 @@ from mock_server.server import DropMiddleware
 from mock_server.spec import Operation, Spec, SpecError
 from mock_server.state import MockState
 
+from .passkey_page import blueprint as passkey_page
+
 Json = dict[str, Any]
 MAX_CONTROL_BODY = 64 * 1024 * 1024  # state imports are larger than API bodies
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data", "text/plain")
@@ -70,6 +72,7 @@ def install(app: Flask, state: MockState) -> None:
     app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if state.config.control_enabled:
         add_routes(app, state, control_plane(state))
+        app.register_blueprint(passkey_page())  # GET /_mock/passkey: the browser WebAuthn page
     if state.seed is not None:
         try:
             snapshot.apply_seed(state, state.seed)

@@ -160,3 +160,7 @@ VARIANTS: dict[str, Variant] = {
 from tests.power.variants_totp import VARIANTS as TOTP_VARIANTS  # noqa: E402
 
 VARIANTS.update(TOTP_VARIANTS)
+
+from tests.power.variants_webauthn import VARIANTS as WEBAUTHN_VARIANTS  # noqa: E402
+
+VARIANTS.update(WEBAUTHN_VARIANTS)
