@@ -110,6 +110,49 @@ class InvalidFilter(ApiError):
     status, code, message = 400, "invalid_filter", "The filter is not valid"
 
 
+# wallets
+
+
+class InvalidWalletAddress(ApiError):
+    status, code = 400, "invalid_wallet_address"
+    message = "public_address is not an address of this wallet_type"
+
+
+class InvalidWalletSignature(ApiError):
+    status, code = 400, "invalid_wallet_signature"
+    message = "The signature was not made by this wallet's key over the challenge"
+
+
+class InvalidWalletChallenge(ApiError):
+    status, code = 400, "invalid_wallet_challenge"
+    message = "No pending challenge for this wallet: begin the registration again"
+
+
+class WalletChallengeExpired(ApiError):
+    status, code = 400, "wallet_challenge_expired"
+    message = "The wallet challenge has expired: begin the registration again"
+
+
+class InvalidSiweMessage(ApiError):
+    status, code = 400, "invalid_siwe_message"
+    message = "siwe_challenge is not a valid Sign-In with Ethereum/Solana message"
+
+
+class SiweMessageExpired(ApiError):
+    status, code = 400, "siwe_message_expired"
+    message = "The SIWE message's Expiration Time has passed"
+
+
+class SiweMessageNotYetValid(ApiError):
+    status, code = 400, "siwe_message_not_yet_valid"
+    message = "The SIWE message is not valid yet (Not Before or Issued At is in the future)"
+
+
+class WalletNotDeletable(ApiError):
+    status, code = 400, "wallet_not_deletable"
+    message = "Only read-only (linked) wallets can be deleted"
+
+
 # --- 401 -------------------------------------------------------------------------------
 
 
@@ -154,6 +197,13 @@ class AppNotFound(ApiError):
     status, code, message = 404, "app_not_found", "App not found"
 
 
+# wallets
+
+
+class WalletNotFound(ApiError):
+    status, code, message = 404, "wallet_not_found", "Wallet not found"
+
+
 class MethodNotAllowed(ApiError):
     status, code, message = 405, "method_not_allowed", "Method not allowed for this endpoint"
 
@@ -165,6 +215,14 @@ class DuplicateEmail(ApiError):
 class DuplicatePhoneNumber(ApiError):
     status, code = 409, "duplicate_phone_number"
     message = "A user with this phone number already exists"
+
+
+# wallets
+
+
+class DuplicateWallet(ApiError):
+    status, code = 409, "duplicate_wallet"
+    message = "This wallet address is attached to another user"
 
 
 class RequestTooLarge(ApiError):

@@ -13,7 +13,16 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from .models import App, MagicToken, OAuthState, OAuthToken, OtpChallenge, Session, User
+from .models import (
+    App,
+    MagicToken,
+    OAuthState,
+    OAuthToken,
+    OtpChallenge,
+    Session,
+    User,
+    WalletRegistration,
+)
 
 
 class Store(Protocol):
@@ -63,6 +72,13 @@ class Store(Protocol):
     def get_oauth_state(self, app_id: str, state: str) -> OAuthState | None: ...
     def take_oauth_state(self, app_id: str, state: str) -> OAuthState | None: ...
 
+    # wallets
+    def user_by_wallet(self, app_id: str, address_key: str) -> User | None: ...
+    def put_wallet_registration(self, registration: WalletRegistration) -> None: ...
+    def get_wallet_registration(self, app_id: str, key: str) -> WalletRegistration | None: ...
+    def take_wallet_registration(self, app_id: str, key: str) -> WalletRegistration | None: ...
+    def wallet_registrations(self, app_id: str) -> list[WalletRegistration]: ...
+
     # whole state
     def reset(self, app_id: str | None = None) -> None: ...
     def sessions(self, app_id: str) -> list[Session]: ...
@@ -110,6 +126,8 @@ class _AppData:
     oauth: dict[str, OAuthToken] = field(default_factory=dict)
     magic_outcomes: dict[str, MagicToken] = field(default_factory=dict)
     oauth_states: dict[str, OAuthState] = field(default_factory=dict)
+    by_wallet: dict[str, str] = field(default_factory=dict)
+    wallet_registrations: dict[str, WalletRegistration] = field(default_factory=dict)
 
 
 class InMemoryStore:
@@ -193,6 +211,9 @@ class InMemoryStore:
             for phone in user.phone_numbers:
                 data.by_phone[phone.phone_number] = user.user_id
                 data.by_method[phone.id] = user.user_id
+            for wallet in user.wallets:
+                data.by_wallet[wallet.address_key] = user.user_id
+                data.by_method[wallet.id] = user.user_id
 
     @staticmethod
     def _unindex_user(data: _AppData, user: User) -> None:
@@ -202,6 +223,9 @@ class InMemoryStore:
         for phone in user.phone_numbers:
             data.by_phone.pop(phone.phone_number, None)
             data.by_method.pop(phone.id, None)
+        for wallet in user.wallets:
+            data.by_wallet.pop(wallet.address_key, None)
+            data.by_method.pop(wallet.id, None)
 
     def get_user(self, app_id: str, user_id: str) -> User | None:
         """The user, or None."""
@@ -390,6 +414,34 @@ class InMemoryStore:
         with self._lock:
             data = self._data.get(app_id)
             return data.oauth_states.pop(state, None) if data else None
+
+    # --- wallets ---------------------------------------------------------------------
+    def user_by_wallet(self, app_id: str, address_key: str) -> User | None:
+        """The user a wallet ``<chain>:<address>`` is attached to."""
+        return self._user_via(app_id, "by_wallet", address_key)
+
+    def put_wallet_registration(self, registration: WalletRegistration) -> None:
+        """Store a pending wallet login (replacing the earlier one of its key)."""
+        with self._lock:
+            data = self._app_data(registration.app_id)
+            data.wallet_registrations[registration.key] = registration
+
+    def get_wallet_registration(self, app_id: str, key: str) -> WalletRegistration | None:
+        """The pending wallet login of ``key``, or None."""
+        data = self._data.get(app_id)
+        return data.wallet_registrations.get(key) if data else None
+
+    def take_wallet_registration(self, app_id: str, key: str) -> WalletRegistration | None:
+        """Remove and return the pending wallet login of ``key`` (single use)."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return data.wallet_registrations.pop(key, None) if data else None
+
+    def wallet_registrations(self, app_id: str) -> list[WalletRegistration]:
+        """Every pending wallet login of an app."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return list(data.wallet_registrations.values()) if data else []
 
     # --- whole state -----------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:

@@ -25,6 +25,8 @@ SETTINGS = (
     "otp_max_attempts",
     "magic_link_minutes",
     "default_redirect_url",
+    "wallet_challenge_minutes",
+    "siwe_domains",
 )
 
 
@@ -58,6 +60,7 @@ def create(state: MockState, values: dict[str, Any]) -> App:
     app_id = values.get("app_id") or ids.new("app_")
     secret = values.get("secret_key") or "sk_test_" + ids.chars(KEY_BODY_LENGTH)
     public = values.get("public_token") or "pk_test_" + ids.chars(KEY_BODY_LENGTH)
+    values = _tuples(values)
     with state.store.atomic():
         _check_free(state, app_id, secret, public)
         app = replace(
@@ -75,6 +78,7 @@ def create(state: MockState, values: dict[str, Any]) -> App:
 def update(state: MockState, app_id: str, values: dict[str, Any]) -> App:
     """Change an app's settings (validated UpdateApp fields)."""
     with state.store.atomic():
+        values = _tuples(values)
         app = replace(resolve(state, app_id), **{k: values[k] for k in SETTINGS if k in values})
         state.store.put_app(app)
     return app
@@ -113,3 +117,10 @@ def _check_free(state: MockState, app_id: str, secret: str, public: str) -> None
         raise Custom(409, "duplicate_app", f"An app with id '{app_id}' already exists")
     if store.app_by_secret_key(secret) is not None or store.app_by_public_token(public):
         raise Custom(409, "duplicate_app", "Another app already uses this secret key or token")
+
+
+def _tuples(values: dict[str, Any]) -> dict[str, Any]:
+    """List settings as the frozen App holds them (``siwe_domains``)."""
+    if isinstance(values.get("siwe_domains"), list):
+        return {**values, "siwe_domains": tuple(values["siwe_domains"])}
+    return values

@@ -20,7 +20,15 @@ import yaml
 
 from mock_server.domain import users
 from mock_server.errors import ApiError, Custom, UserNotFound, ValidationError
-from mock_server.models import App, MagicToken, OAuthToken, OtpChallenge, Session, User
+from mock_server.models import (
+    App,
+    MagicToken,
+    OAuthToken,
+    OtpChallenge,
+    Session,
+    User,
+    WalletRegistration,
+)
 from mock_server.outbox import Message
 from mock_server.state import MockState
 from mock_server.store import Store
@@ -37,6 +45,11 @@ KINDS: dict[str, tuple[type[Any], Callable[[Store, str], list[Any]], str]] = {
     "otps": (OtpChallenge, lambda s, a: s.otps(a), "put_otp"),
     "magic_tokens": (MagicToken, lambda s, a: s.magic_tokens(a), "put_magic_token"),
     "oauth_tokens": (OAuthToken, lambda s, a: s.oauth_tokens(a), "put_oauth_token"),
+    "wallet_registrations": (
+        WalletRegistration,
+        lambda s, a: s.wallet_registrations(a),
+        "put_wallet_registration",
+    ),
 }
 
 
