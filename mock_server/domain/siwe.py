@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from eth_utils import is_checksum_address
+from eth_utils.address import is_checksum_address
 
 from mock_server.errors import InvalidSiweMessage
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 
 import base58
 from eth_account import Account
@@ -80,16 +81,12 @@ def _verify_ethereum(address: str, message: str, signature: str) -> None:
 def solana_signature_candidates(signature: str) -> list[bytes]:
     """Every 64-byte reading of ``signature`` as base58 or base64 (standard or URL-safe)."""
     found: list[bytes] = []
-    try:
+    with contextlib.suppress(ValueError):
         found.append(base58.b58decode(signature))
-    except ValueError:
-        pass
     padded = signature + "=" * (-len(signature) % 4)
     for alphabet in (None, b"-_"):
-        try:
+        with contextlib.suppress(binascii.Error, ValueError):
             found.append(base64.b64decode(padded, altchars=alphabet, validate=True))
-        except (binascii.Error, ValueError):
-            pass
     return [c for c in dict.fromkeys(found) if len(c) == ED25519_SIGNATURE_BYTES]
 
 

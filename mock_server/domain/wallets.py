@@ -154,9 +154,7 @@ def _check_siwe(state: MockState, app: App, message: siwe.SiweMessage) -> None:
     """Domain (when the app lists domains) and the time fields on the fake's clock (W5)."""
     allowed = {d.lower() for d in app.siwe_domains}
     if allowed and message.domain.lower() not in allowed:
-        raise InvalidSiweMessage(
-            f"Domain '{message.domain}' is not one of this app's SIWE domains"
-        )
+        raise InvalidSiweMessage(f"Domain '{message.domain}' is not one of this app's SIWE domains")
     now = state.now()
     if message.expiration_time is not None and message.expiration_time <= now:
         raise SiweMessageExpired()

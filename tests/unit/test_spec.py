@@ -56,7 +56,7 @@ def test_spec_passes_openapi_spec_validator() -> None:
 
 def test_spec_load_finds_the_25_operations_and_the_node_sdk_alias() -> None:
     operations = load_spec().operations
-    assert len(operations) == 26
+    assert len(operations) == 31
     assert operations["InviteUserByMagicLinkNodeSdk"].path == "/v1/auth/magic_links/invite"
     by_tag: dict[str, set[str]] = {}
     for op in operations.values():
@@ -76,6 +76,13 @@ def test_spec_load_finds_the_25_operations_and_the_node_sdk_alias() -> None:
         "VerifyOtp",
     }
     assert by_tag["users"] == {"CreateUser", "GetUser", "DeleteUser", "SearchUsers"}
+    assert by_tag["wallets"] == {
+        "BeginWalletRegistration",
+        "VerifyWallet",
+        "GetWalletRegistrationNonce",
+        "VerifySiweWalletRegistration",
+        "DeleteUserWallet",
+    }
     assert len(by_tag["magic_links"]) == 6
     assert len(by_tag["oauth"]) == 6
 
