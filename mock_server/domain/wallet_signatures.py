@@ -19,7 +19,7 @@ from eth_account.messages import encode_defunct
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
-from mock_server.errors import InvalidWalletAddress, InvalidWalletSignature, ValidationError
+from mock_server.errors import InvalidWalletAddress, InvalidWalletSignature
 
 ETHEREUM, SOLANA = "ethereum", "solana"
 ETH_SIGNATURE_BYTES = 65
@@ -61,11 +61,11 @@ def _verify_ethereum(address: str, message: str, signature: str) -> None:
     except ValueError:
         raw = b""
     if len(raw) != ETH_SIGNATURE_BYTES:
-        raise ValidationError(
+        raise InvalidWalletSignature(
             "Invalid body field 'signature': expected a 65-byte signature as 0x-prefixed hex"
         )
     if raw[-1] not in ETH_V_VALUES:
-        raise ValidationError(
+        raise InvalidWalletSignature(
             f"Invalid body field 'signature': v must be 27, 28, 0 or 1, got {raw[-1]}"
         )
     try:
@@ -93,7 +93,7 @@ def solana_signature_candidates(signature: str) -> list[bytes]:
 def _verify_solana(address: str, message: str, signature: str) -> None:
     candidates = solana_signature_candidates(signature)
     if not candidates:
-        raise ValidationError(
+        raise InvalidWalletSignature(
             "Invalid body field 'signature': expected a 64-byte ed25519 signature "
             "in base58 or base64"
         )

@@ -332,12 +332,12 @@ def test_verify_wallet_second_login_reuses_the_wallet(api: Api) -> None:
         (SolKey(), "A" * 40, "64-byte"),
     ],
 )
-def test_verify_wallet_malformed_signature_is_400_naming_signature(
+def test_verify_wallet_malformed_signature_is_400_naming_the_field(
     api: Api, key: Key, signature: str, text: str
 ) -> None:
     _begin(api, key)
     reply = _verify(api, key, signature)
-    assert_error(reply, 400, "validation_error", text)
+    assert_error(reply, 400, "invalid_wallet_signature", text)
     assert "signature" in reply.get_json()["error_message"]
 
 
