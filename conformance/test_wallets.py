@@ -85,7 +85,9 @@ def test_begin_wallet_registration_answers_a_challenge(
     begun = api.post(BEGIN, {"wallet_type": "ETH", "public_address": wallet.address})
     body = expect.ok(begun)
     flows.remember(str(body.get("user_id", "")))
-    expect.true(str(body.get("id", "")).startswith("walletrr_"), "id walletrr_…", body.get("id"))
+    expect.true(
+        str(body.get("id", "")).startswith("walletrr_"), "id walletrr_…", repr(body.get("id"))
+    )
     expect.equal("public_address", wallet.address.lower(), body.get("public_address"), begun)
     challenge = str(body.get("challenge", ""))
     expect.true(
