@@ -574,3 +574,15 @@ def test_wallet_state_survives_export_and_import(api: Api, state: MockState) -> 
     reply = _verify(api, key, signature, session_expires_in=5)
     assert reply.status_code == 200, reply.get_json()
     assert reply.get_json()["id"] == linked["id"]
+
+
+def test_control_app_settings_for_wallets(client: Any, state: MockState) -> None:
+    made = client.post("/_mock/apps", json={"wallet_challenge_minutes": 2, "siwe_domains": ["a.b"]})
+    assert made.status_code in {200, 201}, made.get_json()
+    body = made.get_json()
+    assert (body["wallet_challenge_minutes"], body["siwe_domains"]) == (2, ["a.b"])
+    stored = state.store.get_app(body["app_id"])
+    assert stored is not None
+    assert stored.siwe_domains == ("a.b",)
+    bad = client.post("/_mock/apps", json={"wallet_challenge_minutes": 0})
+    assert_error(bad, 400, "validation_error", "wallet_challenge_minutes")
