@@ -16,7 +16,7 @@ from typing import Any
 
 from eth_utils.address import is_checksum_address
 
-from mock_server.errors import InvalidSiweMessage
+from mock_server.errors import InvalidSiweMessage, InvalidWalletAddress
 
 from .wallet_signatures import ETHEREUM, SOLANA, normalize_address
 
@@ -135,7 +135,7 @@ def _check_address(chain: str, address: str) -> None:
             raise _bad("line 2 must be the base58 Solana address")
         try:
             normalize_address(SOLANA, address)
-        except Exception:  # noqa: BLE001 - any decoding failure is a bad message here
+        except InvalidWalletAddress:
             raise _bad("the address on line 2 is not a 32-byte base58 key") from None
 
 

@@ -16,6 +16,7 @@ import contextlib
 import base58
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from eth_keys.exceptions import BadSignature
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
@@ -70,7 +71,7 @@ def _verify_ethereum(address: str, message: str, signature: str) -> None:
         )
     try:
         signer = Account.recover_message(encode_defunct(text=message), signature=raw)
-    except Exception as error:  # noqa: BLE001 - eth-keys raises several types for bad points
+    except (BadSignature, ValueError) as error:
         raise InvalidWalletSignature(f"The signature cannot be recovered: {error}") from None
     if signer.lower() != address.lower():
         raise InvalidWalletSignature(

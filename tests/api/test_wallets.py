@@ -586,3 +586,19 @@ def test_control_app_settings_for_wallets(client: Any, state: MockState) -> None
     assert stored.siwe_domains == ("a.b",)
     bad = client.post("/_mock/apps", json={"wallet_challenge_minutes": 0})
     assert_error(bad, 400, "validation_error", "wallet_challenge_minutes")
+
+
+@pytest.mark.parametrize("fill", ["00", "11", "ff"])
+def test_verify_wallet_unrecoverable_signature_is_400(api: Api, fill: str) -> None:
+    key = EthKey()
+    _begin(api, key)
+    reply = _verify(api, key, "0x" + fill * 64 + "1b")
+    assert_error(reply, 400, "invalid_wallet_signature", "cannot be recovered")
+
+
+def test_verify_siwe_wallet_registration_solana_address_not_a_key_is_400(
+    api: Api, state: MockState
+) -> None:
+    key = SolKey()
+    message = _siwe_for(key, _nonce(api, key), state).replace(key.address, "z" * 44)
+    assert_error(_siwe(api, key, message), 400, "invalid_siwe_message", "32-byte")
