@@ -1,7 +1,8 @@
 """A test wallet: a fresh key that signs MoonKey wallet challenges and SIWE/SIWS messages.
 
-Ethereum keys and EIP-191 ``personal_sign`` signatures come from ``eth-account``; Solana
-ed25519 keys and signatures from PyNaCl, addresses and signatures in base58. The same object
+Ethereum keys and EIP-191 ``personal_sign`` signatures come from libsecp256k1 (``coincurve``,
+Keccak-256 from ``eth-hash``); Solana ed25519 keys and signatures from PyNaCl, addresses and
+signatures in base58. The same object
 drives the login flows over any MoonKey-compatible API given a ``post`` callable::
 
     wallet = moonkey_mock.wallet("ethereum")
@@ -18,11 +19,12 @@ from collections.abc import Callable
 from typing import Any
 
 import base58
-from eth_account import Account
-from eth_account.messages import encode_defunct
+import coincurve
+from eth_utils.address import to_checksum_address
 from nacl.signing import SigningKey
 
 from conformance.fake import SessionTokens
+from mock_server.domain.wallet_signatures import eip191_digest, eth_address
 
 Post = Callable[[str, dict[str, Any]], dict[str, Any]]
 CHAINS = {"ethereum": "ethereum", "eth": "ethereum", "solana": "solana", "sol": "solana"}
@@ -67,8 +69,8 @@ class MockWallet:
         self.wallet_id = ""
         self.last_response: dict[str, Any] = {}
         if normalized == "ethereum":
-            self._eth = Account.from_key(private_key) if private_key else Account.create()
-            self.address: str = self._eth.address
+            self._eth = coincurve.PrivateKey(private_key) if private_key else coincurve.PrivateKey()
+            self.address: str = to_checksum_address(eth_address(self._eth.public_key))
         else:
             self._sol = SigningKey(private_key) if private_key else SigningKey.generate()
             self.address = base58.b58encode(bytes(self._sol.verify_key)).decode()
@@ -81,8 +83,8 @@ class MockWallet:
         text, base58 (or ``encoding="base64"``).
         """
         if self.chain == "ethereum":
-            signed = self._eth.sign_message(encode_defunct(text=message))
-            return "0x" + bytes(signed.signature).hex()
+            signed = self._eth.sign_recoverable(eip191_digest(message), hasher=None)
+            return "0x" + (signed[:64] + bytes([signed[64] + 27])).hex()
         signature = self._sol.sign(message.encode("utf-8")).signature
         if encoding == "base64":
             return base64.b64encode(signature).decode()

@@ -1,8 +1,8 @@
 """Test wallets whose keys and signatures come from libraries the fake does not verify with.
 
-Ethereum: secp256k1 keys and recoverable signatures from ``coincurve`` with Keccak-256 from
-``eth-hash`` (the fake recovers with ``eth-account``). Solana: ed25519 from ``cryptography``
-(the fake verifies with PyNaCl). EIP-191 framing and EIP-4361 text are written out here from
+Ethereum: secp256k1 keys and signatures from ``eth-keys``' pure-Python backend (the fake
+recovers with libsecp256k1 through ``coincurve``). Solana: ed25519 from ``cryptography`` (the
+fake verifies with PyNaCl). EIP-191 framing and EIP-4361 text are written out here from
 the standards, so a mistake on either side shows as a refused signature.
 """
 
@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 
 import base58
-import coincurve
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_hash.auto import keccak
-from eth_utils.address import to_checksum_address
+from eth_keys.backends.native.main import NativeECCBackend
+from eth_keys.datatypes import PrivateKey
+from eth_keys.main import KeyAPI
+
+KEYS = KeyAPI(NativeECCBackend)
 
 
 def iso(at: dt.datetime | float) -> str:
@@ -30,19 +34,18 @@ def iso(at: dt.datetime | float) -> str:
 class EthKey:
     """A secp256k1 key and its Ethereum address."""
 
-    key: coincurve.PrivateKey = field(default_factory=coincurve.PrivateKey)
+    key: PrivateKey = field(default_factory=lambda: KEYS.PrivateKey(os.urandom(32)))
 
     @property
     def address(self) -> str:
         """The EIP-55 checksummed address."""
-        public = self.key.public_key.format(compressed=False)[1:]
-        return to_checksum_address("0x" + keccak(public)[-20:].hex())
+        return str(self.key.public_key.to_checksum_address())
 
     def sign(self, text: str, *, v_base: int = 27) -> str:
         """EIP-191 ``personal_sign`` over the UTF-8 text: 0x hex ``r‖s‖v``."""
         data = text.encode("utf-8")
         digest = keccak(b"\x19Ethereum Signed Message:\n" + str(len(data)).encode() + data)
-        signature = self.key.sign_recoverable(digest, hasher=None)
+        signature = KEYS.ecdsa_sign(digest, self.key).to_bytes()
         return "0x" + (signature[:64] + bytes([signature[64] + v_base])).hex()
 
 

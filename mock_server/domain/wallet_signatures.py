@@ -1,7 +1,10 @@
 """Checking wallet signatures with maintained libraries (D21; §4.1, §4.2, §4.4).
 
 Ethereum: EIP-191 ``personal_sign`` over the exact UTF-8 message, a 65-byte ``r‖s‖v``
-signature as 0x hex with ``v`` 27/28 or 0/1, the signer recovered with ``eth-account``.
+signature as 0x hex with ``v`` 27/28 or 0/1, the signer's key recovered by libsecp256k1
+(``coincurve``) and its address derived with Keccak-256 (``eth-hash``). Not ``eth-account``:
+it imports ``py_ecc``, which raises the interpreter's recursion limit to 100,000, and then a
+deeply nested JSON body crashes the process instead of answering 400 (decision W9).
 Solana: a detached ed25519 signature (64 bytes, base58 or base64) over the UTF-8 message,
 checked with PyNaCl against the 32-byte public key the base58 address encodes. No elliptic-curve
 code here: only decoding and the comparison of the recovered address.
@@ -14,9 +17,8 @@ import binascii
 import contextlib
 
 import base58
-from eth_account import Account
-from eth_account.messages import encode_defunct
-from eth_keys.exceptions import BadSignature
+import coincurve
+from eth_hash.auto import keccak
 from nacl.exceptions import BadSignatureError
 from nacl.signing import VerifyKey
 
@@ -69,14 +71,32 @@ def _verify_ethereum(address: str, message: str, signature: str) -> None:
         raise InvalidWalletSignature(
             f"Invalid body field 'signature': v must be 27, 28, 0 or 1, got {raw[-1]}"
         )
-    try:
-        signer = Account.recover_message(encode_defunct(text=message), signature=raw)
-    except (BadSignature, ValueError) as error:
-        raise InvalidWalletSignature(f"The signature cannot be recovered: {error}") from None
-    if signer.lower() != address.lower():
+    signer = _recover(message, raw[:64] + bytes([raw[-1] % 27]))
+    if signer != address.lower():
         raise InvalidWalletSignature(
-            f"The signature was made by {signer.lower()}, not by {address.lower()}"
+            f"The signature was made by {signer}, not by {address.lower()}"
         )
+
+
+def eip191_digest(message: str) -> bytes:
+    """Keccak-256 of the EIP-191 ``personal_sign`` framing of ``message`` (version 0x45)."""
+    data = message.encode("utf-8")
+    return bytes(keccak(b"\x19Ethereum Signed Message:\n" + str(len(data)).encode() + data))
+
+
+def eth_address(public_key: coincurve.PublicKey) -> str:
+    """The lower-case 0x address of a secp256k1 public key (last 20 bytes of its Keccak-256)."""
+    return "0x" + bytes(keccak(public_key.format(compressed=False)[1:]))[-20:].hex()
+
+
+def _recover(message: str, signature: bytes) -> str:
+    try:
+        public = coincurve.PublicKey.from_signature_and_message(
+            signature, eip191_digest(message), hasher=None
+        )
+    except (ValueError, TypeError) as error:
+        raise InvalidWalletSignature(f"The signature cannot be recovered: {error}") from None
+    return eth_address(public)
 
 
 def solana_signature_candidates(signature: str) -> list[bytes]:

@@ -7,6 +7,7 @@ and DeleteUserWallet (Reference-more §4, §3.2; D19, D21; docs/decisions.md W1-
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -602,3 +603,14 @@ def test_verify_siwe_wallet_registration_solana_address_not_a_key_is_400(
     key = SolKey()
     message = _siwe_for(key, _nonce(api, key), state).replace(key.address, "z" * 44)
     assert_error(_siwe(api, key, message), 400, "invalid_siwe_message", "32-byte")
+
+
+def test_verify_wallet_deeply_nested_body_is_400_not_a_crash(api: Api) -> None:
+    """The wallet libraries leave the recursion limit alone (eth-account's py_ecc raises it)."""
+    assert sys.getrecursionlimit() < 10_000
+    reply = api.client.post(
+        VERIFY,
+        data='{"signature": ' + "[" * 100_000,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {api.key}"},
+    )
+    assert_error(reply, 400, "invalid_json", "nested too deeply")
