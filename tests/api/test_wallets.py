@@ -614,3 +614,22 @@ def test_verify_wallet_deeply_nested_body_is_400_not_a_crash(api: Api) -> None:
         headers={"Content-Type": "application/json", "Authorization": f"Bearer {api.key}"},
     )
     assert_error(reply, 400, "invalid_json", "nested too deeply")
+
+
+def test_wallet_state_round_trips_through_the_control_api(
+    api: Api, client: Any, state: MockState
+) -> None:
+    key = SolKey()
+    _login(api, key)
+    signature = key.sign(_begin(api, key)["challenge"])
+    exported = client.get("/_mock/state")
+    assert exported.status_code == 200
+    document = exported.get_json()
+    group = document["apps"][0]
+    assert [r["kind"] for r in group["wallet_registrations"]] == ["challenge"]
+    assert group["app"]["siwe_domains"] == []
+    state.store.reset()
+    imported = client.post("/_mock/state", json=document)
+    assert imported.status_code == 200, imported.get_json()
+    assert imported.get_json()["counts"]["wallet_registrations"] == 1
+    assert _verify(api, key, signature).status_code == 200
