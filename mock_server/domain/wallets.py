@@ -173,8 +173,8 @@ def _complete(
     existing: Any,
 ) -> tuple[Wallet, User, Issued, WalletRegistration]:
     """Consume the registration, link the wallet, issue the session when asked (W6)."""
-    state.store.take_wallet_registration(app.app_id, registration.key)
     user, wallet = _link(state, app, user, registration)
+    state.store.take_wallet_registration(app.app_id, registration.key)
     issued = Issued(None, "", "")
     wants_session = any(k in body for k in ("session_expires_in", "session_token", "session_jwt"))
     if wants_session:

@@ -633,3 +633,19 @@ def test_wallet_state_round_trips_through_the_control_api(
     assert imported.status_code == 200, imported.get_json()
     assert imported.get_json()["counts"]["wallet_registrations"] == 1
     assert _verify(api, key, signature).status_code == 200
+
+
+def test_verify_wallet_address_taken_meanwhile_is_409_and_keeps_the_challenge(
+    api: Api, state: MockState
+) -> None:
+    key = EthKey()
+    ann = login(api, state, "ann@example.com")["user_id"]
+    signature = key.sign(_begin(api, key, user_id=ann)["challenge"])
+    bob = login(api, state, "bob@example.com")["user_id"]
+    message = _siwe_for(key, _nonce(api, key, user_id=bob), state)
+    assert _siwe(api, key, message).status_code == 200  # Bob links it through SIWE first
+    assert_error(_verify(api, key, signature), 409, "duplicate_wallet", "another user")
+    api.delete(f"/v1/auth/users/{bob}/delete")
+    reply = _verify(api, key, signature)  # the refused attempt did not spend the challenge
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json()["user_id"] == ann
