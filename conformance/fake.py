@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from conformance.control_client import MockControl
     from conformance.passkey import Passkey
     from conformance.server import MockServer
+    from conformance.wallet import MockWallet
     from mock_server import MockConfig
 
 HTTP_TIMEOUT = 10.0
@@ -329,6 +330,23 @@ class MoonkeyMock:
                 f"{response.status_code}: {message}"
             )
         return body
+
+    # --- wallets (issue 12) ------------------------------------------------------------------
+    def wallet(self, chain: str = "ethereum", *, wallet_type: str | None = None) -> MockWallet:
+        """A wallet with a fresh key on ``chain`` (``ethereum``/``solana``) for this app.
+
+        ``wallet.login()`` logs it in (begin, sign, VerifyWallet) and ``wallet.siwe_login()``
+        through Sign-In with Ethereum/Solana, each returning :class:`SessionTokens`; SIWE times
+        follow the fake's clock. ``wallet_type="ETH"`` sends the Streambird-era spelling.
+        """
+        from conformance.wallet import MockWallet
+
+        return MockWallet(
+            chain,
+            post=lambda path, body: self._ok(self.api("POST", path, body)),
+            now=self.now,
+            wallet_type=wallet_type,
+        )
 
     def close(self) -> None:
         """After the test: surface crashes, restore the clock, delete the app."""

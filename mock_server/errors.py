@@ -144,6 +144,49 @@ class NoWebauthnCredentials(ApiError):
     message = "The user has no WebAuthn credential for this domain"
 
 
+# wallets
+
+
+class InvalidWalletAddress(ApiError):
+    status, code = 400, "invalid_wallet_address"
+    message = "public_address is not an address of this wallet_type"
+
+
+class InvalidWalletSignature(ApiError):
+    status, code = 400, "invalid_wallet_signature"
+    message = "The signature was not made by this wallet's key over the challenge"
+
+
+class InvalidWalletChallenge(ApiError):
+    status, code = 400, "invalid_wallet_challenge"
+    message = "No pending challenge for this wallet: begin the registration again"
+
+
+class WalletChallengeExpired(ApiError):
+    status, code = 400, "wallet_challenge_expired"
+    message = "The wallet challenge has expired: begin the registration again"
+
+
+class InvalidSiweMessage(ApiError):
+    status, code = 400, "invalid_siwe_message"
+    message = "siwe_challenge is not a valid Sign-In with Ethereum/Solana message"
+
+
+class SiweMessageExpired(ApiError):
+    status, code = 400, "siwe_message_expired"
+    message = "The SIWE message's Expiration Time has passed"
+
+
+class SiweMessageNotYetValid(ApiError):
+    status, code = 400, "siwe_message_not_yet_valid"
+    message = "The SIWE message is not valid yet (Not Before or Issued At is in the future)"
+
+
+class WalletNotDeletable(ApiError):
+    status, code = 400, "wallet_not_deletable"
+    message = "Only read-only (linked) wallets can be deleted"
+
+
 # --- 401 -------------------------------------------------------------------------------
 
 
@@ -211,6 +254,13 @@ class WebauthnCredentialNotFound(ApiError):
     message = "No such WebAuthn credential"
 
 
+# wallets
+
+
+class WalletNotFound(ApiError):
+    status, code, message = 404, "wallet_not_found", "Wallet not found"
+
+
 class MethodNotAllowed(ApiError):
     status, code, message = 405, "method_not_allowed", "Method not allowed for this endpoint"
 
@@ -236,6 +286,14 @@ class DuplicateTotp(ApiError):
 class DuplicateWebauthnCredential(ApiError):
     status, code = 409, "duplicate_webauthn_credential"
     message = "This WebAuthn credential is already registered"
+
+
+# wallets
+
+
+class DuplicateWallet(ApiError):
+    status, code = 409, "duplicate_wallet"
+    message = "This wallet address is attached to another user"
 
 
 class RequestTooLarge(ApiError):

@@ -17,6 +17,7 @@ DEFAULT_OTP_LENGTH = 6
 DEFAULT_OTP_EXPIRY_MINUTES = 1
 DEFAULT_OTP_MAX_ATTEMPTS = 5
 DEFAULT_MAGIC_LINK_MINUTES = 60
+DEFAULT_WALLET_CHALLENGE_MINUTES = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class App:
     magic_link_minutes: int = DEFAULT_MAGIC_LINK_MINUTES
     default_redirect_url: str | None = None
     created_at: int = 0
+    wallet_challenge_minutes: int = DEFAULT_WALLET_CHALLENGE_MINUTES
+    siwe_domains: tuple[str, ...] = ()
 
     def to_json(self) -> Json:
         """The control API's view of the app (keys included: it is a test fake)."""
@@ -56,6 +59,8 @@ class App:
             "magic_link_minutes": self.magic_link_minutes,
             "default_redirect_url": self.default_redirect_url,
             "created_at": self.created_at,
+            "wallet_challenge_minutes": self.wallet_challenge_minutes,
+            "siwe_domains": list(self.siwe_domains),
         }
 
 
@@ -125,29 +130,48 @@ class IdpLink:
         }
 
 
+CHAINS = {"ETH": "ethereum", "SOL": "solana", "BTC": "bitcoin"}
+
+
+def chain_of(wallet_type: str) -> str:
+    """The chain a ``wallet_type`` names in either era (``ETH`` and ``ethereum`` → ethereum)."""
+    return CHAINS.get(wallet_type, wallet_type.lower())
+
+
 @dataclass(frozen=True, slots=True)
 class Wallet:
-    """The default wallet created when a user is created with ``wallet_type``."""
+    """A wallet of a user: the default one CreateUser's ``wallet_type`` makes, or an external
+    wallet linked by VerifyWallet or SIWE (read-only, imported, not default; §12.1)."""
 
     id: str
     public_address: str
     wallet_type: str
     created_at: int
+    verified: bool = False
+    is_default: bool = True
+    is_read_only: bool = False
+    is_imported: bool = False
+    updated_at: int = 0
+
+    @property
+    def address_key(self) -> str:
+        """The store's index key: chain and address (one owner per address, §4)."""
+        return f"{chain_of(self.wallet_type)}:{self.public_address}"
 
     def to_json(self, app_id: str, user_id: str) -> Json:
-        """Reference §10.4 ``wallets[]`` item."""
+        """Reference §10.4 ``wallets[]`` item (the §12.1 Wallet fields)."""
         return {
             "id": self.id,
             "app_id": app_id,
             "user_id": user_id,
             "public_address": self.public_address,
             "wallet_type": self.wallet_type,
-            "verified": False,
-            "is_default": True,
-            "is_read_only": False,
-            "is_imported": False,
+            "verified": self.verified,
+            "is_default": self.is_default,
+            "is_read_only": self.is_read_only,
+            "is_imported": self.is_imported,
             "created_at": self.created_at,
-            "updated_at": self.created_at,
+            "updated_at": self.updated_at or self.created_at,
         }
 
 
@@ -451,3 +475,29 @@ class OAuthState:
     name: str = ""
     provider_subject: str = ""
     error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WalletRegistration:
+    """A pending wallet login (``walletrr_…``): a challenge to sign or a SIWE nonce (§4, D21).
+
+    ``chain`` is ``ethereum`` or ``solana`` whatever spelling ``wallet_type`` used; one live
+    registration per (kind, chain, address); consumed by its first successful verify.
+    """
+
+    id: str
+    app_id: str
+    user_id: str
+    public_address: str
+    wallet_type: str
+    chain: str
+    kind: str
+    challenge: str
+    created_at: int
+    expires_at: int
+    user_created: bool = False
+
+    @property
+    def key(self) -> str:
+        """The store key: one live registration per kind, chain and address."""
+        return f"{self.kind}:{self.chain}:{self.public_address}"

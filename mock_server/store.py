@@ -21,6 +21,7 @@ from .models import (
     OtpChallenge,
     Session,
     User,
+    WalletRegistration,
     WebauthnChallenge,
 )
 
@@ -78,6 +79,13 @@ class Store(Protocol):
     def user_by_webauthn_credential(self, app_id: str, credential_id: str) -> User | None: ...
     def webauthn_challenges(self, app_id: str) -> list[WebauthnChallenge]: ...
 
+    # wallets
+    def user_by_wallet(self, app_id: str, address_key: str) -> User | None: ...
+    def put_wallet_registration(self, registration: WalletRegistration) -> None: ...
+    def get_wallet_registration(self, app_id: str, key: str) -> WalletRegistration | None: ...
+    def take_wallet_registration(self, app_id: str, key: str) -> WalletRegistration | None: ...
+    def wallet_registrations(self, app_id: str) -> list[WalletRegistration]: ...
+
     # whole state
     def reset(self, app_id: str | None = None) -> None: ...
     def sessions(self, app_id: str) -> list[Session]: ...
@@ -126,6 +134,9 @@ class _AppData:
     magic_outcomes: dict[str, MagicToken] = field(default_factory=dict)
     oauth_states: dict[str, OAuthState] = field(default_factory=dict)
     webauthn_challenges: dict[str, WebauthnChallenge] = field(default_factory=dict)
+
+    by_wallet: dict[str, str] = field(default_factory=dict)
+    wallet_registrations: dict[str, WalletRegistration] = field(default_factory=dict)
 
 
 class InMemoryStore:
@@ -212,6 +223,10 @@ class InMemoryStore:
             for totp in user.totps:
                 data.by_method[totp.id] = user.user_id
 
+            for wallet in user.wallets:
+                data.by_wallet[wallet.address_key] = user.user_id
+                data.by_method[wallet.id] = user.user_id
+
     @staticmethod
     def _unindex_user(data: _AppData, user: User) -> None:
         for email in user.emails:
@@ -222,6 +237,10 @@ class InMemoryStore:
             data.by_method.pop(phone.id, None)
         for totp in user.totps:
             data.by_method.pop(totp.id, None)
+
+        for wallet in user.wallets:
+            data.by_wallet.pop(wallet.address_key, None)
+            data.by_method.pop(wallet.id, None)
 
     def get_user(self, app_id: str, user_id: str) -> User | None:
         """The user, or None."""
@@ -438,6 +457,34 @@ class InMemoryStore:
         with self._lock:
             data = self._data.get(app_id)
             return list(data.webauthn_challenges.values()) if data else []
+
+    # --- wallets ---------------------------------------------------------------------
+    def user_by_wallet(self, app_id: str, address_key: str) -> User | None:
+        """The user a wallet ``<chain>:<address>`` is attached to."""
+        return self._user_via(app_id, "by_wallet", address_key)
+
+    def put_wallet_registration(self, registration: WalletRegistration) -> None:
+        """Store a pending wallet login (replacing the earlier one of its key)."""
+        with self._lock:
+            data = self._app_data(registration.app_id)
+            data.wallet_registrations[registration.key] = registration
+
+    def get_wallet_registration(self, app_id: str, key: str) -> WalletRegistration | None:
+        """The pending wallet login of ``key``, or None."""
+        data = self._data.get(app_id)
+        return data.wallet_registrations.get(key) if data else None
+
+    def take_wallet_registration(self, app_id: str, key: str) -> WalletRegistration | None:
+        """Remove and return the pending wallet login of ``key`` (single use)."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return data.wallet_registrations.pop(key, None) if data else None
+
+    def wallet_registrations(self, app_id: str) -> list[WalletRegistration]:
+        """Every pending wallet login of an app."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return list(data.wallet_registrations.values()) if data else []
 
     # --- whole state -----------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:

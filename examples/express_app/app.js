@@ -8,6 +8,10 @@
 //   POST   /api/logout          ends this session (DeleteSession)
 //   GET    /api/sessions        the user's devices
 //   DELETE /api/sessions/:id    signs another device out
+//   POST   /api/wallet/challenge {address}: the text the wallet signs (BeginWalletRegistration)
+//   POST   /api/wallet/verify    {address, signature}: a 1-day session (VerifyWallet)
+//   POST   /api/wallet/nonce     {address}: a nonce for a Sign-In with Ethereum message
+//   POST   /api/wallet/siwe      {message, signature}: a 1-day session (VerifySiweWalletRegistration)
 import express from 'express';
 
 export const REMEMBER_ME_MINUTES = 43200; // 30 days
@@ -142,6 +146,57 @@ export function createApp(options = {}) {
     const done = await moonkey('DELETE', '/v1/auth/sessions/delete', { session_id: req.params.id });
     if (!done.ok) return refused(res, done);
     res.json({ revoked: req.params.id });
+  });
+
+  // Wallet login (Ethereum): the browser's wallet signs what MoonKey hands out.
+  app.post('/api/wallet/challenge', async (req, res) => {
+    const begun = await moonkey('POST', '/v1/auth/wallets/registrations/begin', {
+      wallet_type: 'ethereum',
+      public_address: req.body?.address ?? '',
+    });
+    if (!begun.ok) return refused(res, begun);
+    res.json({ challenge: (await begun.json()).challenge });
+  });
+
+  async function walletSession(res, verified) {
+    if (!verified.ok) return refused(res, verified);
+    const body = await verified.json();
+    res.json({
+      session_token: body.session_token,
+      session_jwt: body.session_jwt,
+      user: body.user,
+      wallet_id: body.id,
+      expires_at: body.session.expires_at,
+    });
+  }
+
+  app.post('/api/wallet/verify', async (req, res) => {
+    const verified = await moonkey('POST', '/v1/auth/wallets/verify', {
+      wallet_type: 'ethereum',
+      public_address: req.body?.address ?? '',
+      signature: req.body?.signature ?? '',
+      session_expires_in: SHORT_SESSION_MINUTES,
+      device_fingerprint: { ip: req.ip ?? '', user_agent: req.get('user-agent') ?? '' },
+    });
+    return walletSession(res, verified);
+  });
+
+  app.post('/api/wallet/nonce', async (req, res) => {
+    const made = await moonkey('POST', '/v1/auth/wallets/registrations/nonce', {
+      wallet_type: 'ethereum',
+      public_address: req.body?.address ?? '',
+    });
+    if (!made.ok) return refused(res, made);
+    res.json({ nonce: (await made.json()).nonce });
+  });
+
+  app.post('/api/wallet/siwe', async (req, res) => {
+    const verified = await moonkey('POST', '/v1/auth/wallets/siwe/verify', {
+      siwe_challenge: req.body?.message ?? '',
+      signature: req.body?.signature ?? '',
+      session_expires_in: SHORT_SESSION_MINUTES,
+    });
+    return walletSession(res, verified);
   });
 
   // Network trouble reaching MoonKey outside requireAuth (Express 5 forwards async errors).

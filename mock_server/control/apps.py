@@ -27,6 +27,8 @@ SETTINGS = (
     "otp_max_attempts",
     "magic_link_minutes",
     "default_redirect_url",
+    "wallet_challenge_minutes",
+    "siwe_domains",
 )
 
 
@@ -67,7 +69,7 @@ def default_app(config: MockConfig, now: int) -> App:
 def check_settings(app: App, where: str) -> None:
     """An app from elsewhere (an imported state) gets the checks of ``POST /_mock/apps``."""
     values: dict[str, Any] = {k: getattr(app, k) for k in SETTINGS}
-    values = {k: v for k, v in values.items() if v is not None}
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items() if v is not None}
     values["app_id"] = app.app_id
     values["public_token"] = app.public_token
     if not app.secret_keys:
@@ -86,6 +88,7 @@ def create(state: MockState, values: dict[str, Any]) -> App:
     app_id = values.get("app_id") or ids.new("app_")
     secret = values.get("secret_key") or "sk_test_" + ids.chars(KEY_BODY_LENGTH)
     public = values.get("public_token") or "pk_test_" + ids.chars(KEY_BODY_LENGTH)
+    values = _tuples(values)
     with state.store.atomic():
         _check_free(state, app_id, secret, public)
         app = replace(
@@ -103,6 +106,7 @@ def create(state: MockState, values: dict[str, Any]) -> App:
 def update(state: MockState, app_id: str, values: dict[str, Any]) -> App:
     """Change an app's settings (validated UpdateApp fields)."""
     with state.store.atomic():
+        values = _tuples(values)
         app = replace(resolve(state, app_id), **{k: values[k] for k in SETTINGS if k in values})
         state.store.put_app(app)
     return app
@@ -141,3 +145,10 @@ def _check_free(state: MockState, app_id: str, secret: str, public: str) -> None
         raise DuplicateApp(f"An app with id '{app_id}' already exists")
     if store.app_by_secret_key(secret) is not None or store.app_by_public_token(public):
         raise DuplicateApp("Another app already uses this secret key or token")
+
+
+def _tuples(values: dict[str, Any]) -> dict[str, Any]:
+    """List settings as the frozen App holds them (``siwe_domains``)."""
+    if isinstance(values.get("siwe_domains"), list):
+        return {**values, "siwe_domains": tuple(values["siwe_domains"])}
+    return values

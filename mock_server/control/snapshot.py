@@ -27,6 +27,7 @@ from mock_server.models import (
     OtpChallenge,
     Session,
     User,
+    WalletRegistration,
     WebauthnChallenge,
 )
 from mock_server.outbox import Message
@@ -49,6 +50,11 @@ KINDS: dict[str, tuple[type[Any], Callable[[Store, str], list[Any]], str]] = {
         WebauthnChallenge,
         lambda s, a: s.webauthn_challenges(a),
         "put_webauthn_challenge",
+    ),
+    "wallet_registrations": (
+        WalletRegistration,
+        lambda s, a: s.wallet_registrations(a),
+        "put_wallet_registration",
     ),
 }
 

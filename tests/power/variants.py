@@ -164,3 +164,7 @@ VARIANTS.update(TOTP_VARIANTS)
 from tests.power.variants_webauthn import VARIANTS as WEBAUTHN_VARIANTS  # noqa: E402
 
 VARIANTS.update(WEBAUTHN_VARIANTS)
+
+from tests.power.variants_wallets import VARIANTS as WALLET_VARIANTS  # noqa: E402
+
+VARIANTS.update(WALLET_VARIANTS)

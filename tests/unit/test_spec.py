@@ -98,6 +98,13 @@ def test_spec_load_finds_the_25_operations_and_the_node_sdk_alias() -> None:
         "UpdatePasswordBySession",
         "PasswordStrengthCheck",
     }
+    assert by_tag["wallets"] == {
+        "BeginWalletRegistration",
+        "VerifyWallet",
+        "GetWalletRegistrationNonce",
+        "VerifySiweWalletRegistration",
+        "DeleteUserWallet",
+    }
     assert len(by_tag["magic_links"]) == 6
     assert len(by_tag["oauth"]) == 6
     assert by_tag["webauthn"] == {
