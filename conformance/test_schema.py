@@ -10,13 +10,14 @@ did not create.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from conformance.client import KeyRefused
 from conformance.flows import Flows
 from conformance.schema import load_schema
 from conformance.target import Target
@@ -26,7 +27,24 @@ PARAMETRIZE: Callable[[Callable[..., None]], Callable[..., None]] = SCHEMA.param
 CREATING = {"CreateUser", "InviteUserByMagicLink"}
 STATEFUL_SCENARIOS = 12
 STATEFUL_STEPS = 6
-QUIET = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+QUIET = [
+    HealthCheck.too_slow,
+    HealthCheck.filter_too_much,
+    HealthCheck.data_too_large,
+    HealthCheck.function_scoped_fixture,  # ``answers`` collects every example of one operation
+]
+
+
+@pytest.fixture
+def answers() -> Iterator[list[int]]:
+    """The statuses one operation answered; no answer past authentication is not a pass."""
+    seen: list[int] = []
+    yield seen
+    if seen and all(status == 401 for status in seen):
+        raise KeyRefused(
+            f"every one of {len(seen)} calls was answered 401: the operation was never checked "
+            "past authentication (is the secret key still valid?)"
+        )
 
 
 def _operation_id(case: Any) -> str:
@@ -54,20 +72,21 @@ def _headers(target: Target) -> dict[str, str]:
 @pytest.mark.rule("OpenAPI: every operation answers as openapi.yaml documents (D9 errors)")
 @PARAMETRIZE
 @settings(deadline=None, suppress_health_check=QUIET, database=None)
-def test_operation_conforms(case: Any, target: Target, flows: Flows) -> None:
+def test_operation_conforms(case: Any, target: Target, users: Flows, answers: list[int]) -> None:
     """One operation, positive and negative data, every check of ``conformance.schema``."""
     if not target.is_fake and _operation_id(case) == "DeleteUser":
         pytest.skip("DeleteUser is not fuzzed on a real deployment (it could delete real users)")
     headers = _headers(target)
     response = case.call(base_url=target.base_url, headers=headers)
-    _track(flows, case, response)
+    _track(users, case, response)
+    answers.append(response.status_code)
     case.validate_response(
         response, headers=headers, transport_kwargs={"base_url": target.base_url}
     )
 
 
 @pytest.mark.rule("OpenAPI links: stateful sequences through the spec's links conform")
-def test_links_conform(target: Target, flows: Flows) -> None:
+def test_links_conform(target: Target, users: Flows) -> None:
     """Random walks along the links (login -> verify -> list -> delete, user -> sessions, ...)."""
     schema = load_schema(target.base_url, target.api_key, stateful=True)
     if not target.is_fake:
@@ -79,7 +98,7 @@ def test_links_conform(target: Target, flows: Flows) -> None:
             return {"base_url": target.base_url, "headers": _headers(target)}
 
         def after_call(self, response: Any, case: Any) -> None:
-            _track(flows, case, response)
+            _track(users, case, response)
 
     run_state_machine_as_test(
         Walk,
