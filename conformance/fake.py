@@ -100,21 +100,47 @@ class MoonkeyMockServer:
 
     @classmethod
     def external(cls, url: str, admin_token: str | None = None) -> MoonkeyMockServer:
-        """Use a fake that is already running at ``url`` (checked through ``/_mock/health``)."""
+        """Use a fake that is already running at ``url`` (checked through ``/_mock/health``).
+
+        A set-up mistake (no scheme, nothing listening, not moonkey-mock, control API off or
+        guarded by another admin token) raises one :class:`pytest.UsageError` saying the fix.
+        """
         import pytest
         import requests
 
         from conformance.control_client import ControlError, MockControl
+        from conformance.target import TargetError, check_url, reason
         from mock_server import MockConfig
 
+        try:
+            url = check_url(url, option="--moonkey-mock-url (MOONKEY_MOCK_URL)")
+        except TargetError as error:
+            raise pytest.UsageError(f"moonkey-mock: {error}") from None
         token = admin_token or MockConfig.from_env().admin_token
-        control = MockControl(url, admin_token=token)
+        control = MockControl(url, admin_token=token, timeout=5.0)
         try:
             health = control.health()
-        except (requests.RequestException, ControlError, ValueError) as error:
-            raise pytest.UsageError(f"moonkey-mock: no fake answers at {url}: {error}") from None
-        if health.get("service") != "moonkey-mock":
-            raise pytest.UsageError(f"moonkey-mock: {url} is not a moonkey-mock fake")
+        except requests.JSONDecodeError:  # an answer, but not JSON: some other web server
+            health = {}
+        except requests.RequestException as error:
+            raise pytest.UsageError(
+                f"moonkey-mock: no fake answers at {url}: {reason(error)}. Start one with "
+                "'moonkey-mock serve' or drop --moonkey-mock-url to use one in-process."
+            ) from None
+        except ControlError as error:
+            fix = (
+                "pass its --admin-token with --moonkey-mock-admin-token"
+                if error.status == 401
+                else "start it without --no-control (the plugin needs /_mock/)"
+            )
+            raise pytest.UsageError(
+                f"moonkey-mock: {url}/_mock/health answered {error.status}: {fix}"
+            ) from None
+        if not isinstance(health, dict) or health.get("service") != "moonkey-mock":
+            raise pytest.UsageError(
+                f"moonkey-mock: {url} is not a moonkey-mock fake (/_mock/health did not answer "
+                "as moonkey-mock): check --moonkey-mock-url"
+            )
         return cls(url, control)
 
     @property

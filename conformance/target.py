@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
 
 from conformance.client import ApiClient
 from conformance.control_client import ControlError, MockControl
-from conformance.server import MockServer
+
+if TYPE_CHECKING:  # the fake is imported only when the suite starts it in-process
+    from conformance.server import MockServer
 
 SERVICE = "moonkey-mock"
 PROBE_TIMEOUT = 5.0
@@ -244,6 +246,7 @@ def _json_object(response: requests.Response) -> dict[str, Any]:
 
 
 def _in_process(options: TargetOptions) -> Target:
+    from conformance.server import MockServer
     from mock_server import MockConfig
 
     server = MockServer(MockConfig.from_env(strict=True)).start()
