@@ -3,8 +3,9 @@
 ``pytest conformance --target URL --api-key KEY`` checks a deployment; without a target the
 suite starts the fake in-process. Markers:
 
-- ``rule(text)``: the documented rule a test checks, naming its source line (seed ``Lnn``,
-  reference ``§n``, decision ``Dn``, ledger ``docs/decisions.md Ln``); used by the report.
+- ``rule(text, source=URL)``: the documented rule a test checks (naming decisions ``Dn``/``Cn``
+  in the text) and where anyone can read it: a public documentation URL or a
+  ``docs/decisions.md#section`` (:mod:`conformance.sources`); used by the report.
 - ``needs_control(*names)``: the test drives the fake through ``/_mock/<name>``; skipped, with a
   reason naming the control, on a target that does not offer it.
 - ``time_dependent``: the test moves time: the ``clock`` control, or real waiting with
@@ -43,7 +44,9 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
 
 def pytest_configure(config: pytest.Config) -> None:
     """Declare the suite's markers and turn its per-rule report on."""
-    config.addinivalue_line("markers", "rule(text): the documented rule the test checks")
+    config.addinivalue_line(
+        "markers", "rule(text, source=URL): the documented rule the test checks, and where"
+    )
     config.addinivalue_line(
         "markers", "needs_control(*names): the test needs these /_mock/ controls"
     )

@@ -32,6 +32,7 @@ class RuleResult:
     rule: str
     outcomes: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    source: str = ""
 
     @property
     def status(self) -> str:
@@ -76,6 +77,10 @@ class RuleReport:
         if outcome == SKIPPED and reason:
             result.reasons[nodeid] = reason
 
+    def cite(self, rule: str, source: str) -> None:
+        """Where ``rule`` is documented (a public URL or a ``docs/decisions.md`` entry)."""
+        self.rules.setdefault(rule, RuleResult(rule)).source = source
+
     def totals(self) -> dict[str, int]:
         """Rules per status."""
         totals: dict[str, int] = defaultdict(int)
@@ -117,7 +122,11 @@ class RuleReport:
         """The terminal summary."""
         marks = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP"}
         lines = [f"target: {self.target}"] if self.target else []
-        lines += [f"{marks[r.status]}  {r.rule}  ({r.detail()})" for r in self.ordered()]
+        for result in self.ordered():
+            line = f"{marks[result.status]}  {result.rule}  ({result.detail()})"
+            if result.status == FAILED and result.source:
+                line += f"  see {result.source}"
+            lines.append(line)
         lines.append(self.totals_line())
         return lines + self.tail()
 
@@ -132,13 +141,13 @@ class RuleReport:
             "",
             *[f"- {line}" for line in self.tail()],
             *([""] if self.tail() else []),
-            "| Status | Rule | Detail |",
-            "|---|---|---|",
+            "| Status | Rule | Source | Detail |",
+            "|---|---|---|---|",
         ]
         for result in self.ordered():
             detail = result.detail().replace("|", "\\|")
             rule = result.rule.replace("|", "\\|")
-            out.append(f"| {result.status} | {rule} | {detail} |")
+            out.append(f"| {result.status} | {rule} | {result.source} | {detail} |")
         return "\n".join(out) + "\n"
 
     def write(self, path: Path) -> None:

@@ -222,6 +222,13 @@ def rule_of(item: pytest.Item) -> str | None:
     return str(marker.args[0]) if marker and marker.args else None
 
 
+def source_of(item: pytest.Item) -> str | None:
+    """Where the rule is documented: the ``rule`` marker's ``source`` (a public URL)."""
+    marker = item.get_closest_marker("rule")
+    source = marker.kwargs.get("source") if marker else None
+    return str(source) if source else None
+
+
 class SuiteReporter:
     """Collects outcomes by rule; prints and writes the summary (registered by the suite)."""
 
@@ -241,12 +248,19 @@ class SuiteReporter:
             rule = rule_of(item)
             if rule:
                 item.user_properties.append(("rule", rule))
+                source = source_of(item)
+                if source:
+                    item.user_properties.append(("source", source))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record each phase's outcome under the test's rule."""
-        rule = dict(report.user_properties).get("rule")
+        properties = dict(report.user_properties)
+        rule = properties.get("rule")
         if not isinstance(rule, str):
             return
+        source = properties.get("source")
+        if isinstance(source, str):
+            self.report.cite(rule, source)
         # schemathesis gives every operation the function's node id; its label is in head_line
         test = report.head_line or report.nodeid
         if report.failed:

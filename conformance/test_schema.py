@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from conformance import sources
 from conformance.client import KeyRefused
 from conformance.flows import Flows
 from conformance.schema import load_schema
@@ -69,7 +70,10 @@ def _headers(target: Target) -> dict[str, str]:
     return {"Authorization": f"Bearer {target.api_key}"}
 
 
-@pytest.mark.rule("OpenAPI: every operation answers as openapi.yaml documents (D9 errors)")
+@pytest.mark.rule(
+    "OpenAPI: every operation answers as openapi.yaml documents (C2, D9 errors)",
+    source=sources.SUITE,
+)
 @PARAMETRIZE
 @settings(deadline=None, suppress_health_check=QUIET, database=None)
 def test_operation_conforms(case: Any, target: Target, users: Flows, answers: list[int]) -> None:
@@ -85,7 +89,9 @@ def test_operation_conforms(case: Any, target: Target, users: Flows, answers: li
     )
 
 
-@pytest.mark.rule("OpenAPI links: stateful sequences through the spec's links conform")
+@pytest.mark.rule(
+    "OpenAPI links: stateful sequences through the spec's links conform", source=sources.SUITE
+)
 def test_links_conform(target: Target, users: Flows) -> None:
     """Random walks along the links (login -> verify -> list -> delete, user -> sessions, ...)."""
     schema = load_schema(target.base_url, target.api_key, stateful=True)
