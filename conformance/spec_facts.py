@@ -43,7 +43,11 @@ def _resolve(node: Any) -> Any:
 
 @cache
 def documented_error_types() -> dict[tuple[str, str, int], frozenset[str]]:
-    """``(METHOD, path, status)`` -> the ``error_type`` values its examples document."""
+    """``(METHOD, path, status)`` -> the ``error_type`` values its examples document.
+
+    A 400 of an operation with a request body also admits ``validation_error`` and
+    ``invalid_json``, which ``ErrorResponse`` documents as common to every operation.
+    """
     found: dict[tuple[str, str, int], frozenset[str]] = {}
     for path, item in raw_spec().get("paths", {}).items():
         for method, operation in item.items():
@@ -57,5 +61,7 @@ def documented_error_types() -> dict[tuple[str, str, int], frozenset[str]]:
                     _resolve(example).get("value", {}).get("error_type")
                     for example in content.get("examples", {}).values()
                 }
+                if int(status) == 400 and "requestBody" in operation:
+                    types |= SCHEMA_REJECTIONS  # ErrorResponse: common to every body (C18)
                 found[(method.upper(), path, int(status))] = frozenset(t for t in types if t)
     return found
