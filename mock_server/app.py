@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from . import allow
 from .clock import ControllableClock
 from .config import MockConfig
 from .control.routes import install as install_control
@@ -69,6 +70,7 @@ def create_app(
     install_control(app, state)  # /_mock/ (when enabled), fault drops, the seed file
     app.register_blueprint(idp_blueprint(state))  # fake OAuth provider: not under /_mock/
     _add_error_handlers(app, state)
+    allow.install(app)  # Allow lists the matched path's methods only
 
     @app.after_request
     def stamp_now(response: Response) -> Response:

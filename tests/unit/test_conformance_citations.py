@@ -64,3 +64,15 @@ def test_decision_anchors_exist() -> None:
     for source in cited:
         if isinstance(source, str) and source.startswith("docs/decisions.md#"):
             assert source.split("#", 1)[1] in anchors, source
+
+
+def test_shipped_schemathesis_config_is_current() -> None:
+    """``schemathesis.toml`` (plain ``st run``) matches the spec's business-rule 400s."""
+    from conformance import st_config
+
+    shipped = Path(__file__).resolve().parents[2].joinpath("schemathesis.toml").read_text()
+    assert shipped == st_config.render(), (
+        "regenerate: python -m conformance.st_config > schemathesis.toml"
+    )
+    assert "CreateEmbeddableMagicLink" in st_config.semantic_400_operations()
+    assert "CreateUser" not in st_config.semantic_400_operations()  # schema rejections only
