@@ -156,3 +156,7 @@ VARIANTS: dict[str, Variant] = {
     "session_expires_in bounds not enforced": bounds_not_enforced,
     "verify returns another user's session": verify_returns_other_users_session,
 }
+
+from tests.power.variants_conformance import VARIANTS as CONFORMANCE_VARIANTS  # noqa: E402
+
+VARIANTS.update(CONFORMANCE_VARIANTS)
