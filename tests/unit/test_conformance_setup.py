@@ -305,3 +305,51 @@ def test_summary_counts_checked_rules_and_sorts_naturally() -> None:
     assert "3 of 4 rules checked: 2 passed, 1 failed; 1 skipped" in lines[4]
     assert "(and 1 checked only in part)" in lines[4]
     assert lines[5] == "could not delete: DeleteUser user_x: 500"
+
+
+# --- clean-up after failures and interrupts --------------------------------------------------
+INTERRUPT_PLUGIN = """
+import pytest
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    if "test_list_sessions_only_active_of_that_user" in item.nodeid:
+        raise KeyboardInterrupt
+"""
+
+
+@pytest.mark.parametrize("ending", ["failure", "interrupt"])
+def test_conformance_deletes_its_users_after_a_failure_or_an_interrupt(
+    tmp_path: Path, signing_key_file: str, monkeypatch: pytest.MonkeyPatch, ending: str
+) -> None:
+    """Users created before the run ended badly are deleted; the summary has the totals."""
+    from conformance.server import MockServer
+    from mock_server import MockConfig
+    from tests.power.variants import list_includes_deleted
+
+    if ending == "failure":
+        list_includes_deleted(monkeypatch)  # the ListSessions rule fails against this fake
+    (tmp_path / "stop_here.py").write_text(INTERRUPT_PLUGIN)
+    config = MockConfig(signing_key_file=signing_key_file, strict=False)
+    with MockServer(config) as server:
+        app = server.state.default_app()
+        command = [
+            sys.executable, "-m", "pytest", str(Path(conformance_dir(), "test_session_list.py")),
+            "-p", "no:cacheprovider", "--moonkey-target", server.url,
+            "--moonkey-api-key", app.secret_keys[0], "-k", "only_active or unknown_user",
+        ]  # fmt: skip
+        if ending == "interrupt":
+            command[4:4] = ["-p", "stop_here"]
+        run = _run(command, tmp_path)
+        left = server.state.store.users(app.app_id)
+    assert run.status == (1 if ending == "failure" else 2), run.output
+    assert left == [], [user.user_id for user in left]
+    if ending == "failure":
+        assert "of 2 rules checked: 1 passed, 1 failed" in run.output
+
+
+def conformance_dir() -> Path:
+    import conformance
+
+    return Path(conformance.__file__).resolve().parent
