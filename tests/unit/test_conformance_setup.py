@@ -353,3 +353,19 @@ def conformance_dir() -> Path:
     import conformance
 
     return Path(conformance.__file__).resolve().parent
+
+
+# --- module structure ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("module", "absent"),
+    [
+        ("mock_server.cli", "conformance"),  # `moonkey-mock conformance` loads it on demand
+        ("conformance.checks", "conformance.schema"),  # no cycle: both use spec_facts
+    ],
+)
+def test_module_does_not_import(module: str, absent: str) -> None:
+    code = f"import sys, {module}; print({absent!r} in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=_env()
+    )
+    assert done.stdout.strip() == "False"
