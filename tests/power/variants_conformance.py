@@ -2,7 +2,9 @@
 
 Each gets one documented detail wrong that the older rules let through: an id's prefix, a
 token's length, a timestamp's unit, a field of the Session object, the order of a list within
-one second, the passcode's length, the refresh of ``last_active_at``.
+one second, the passcode's length, the refresh of ``last_active_at``; and for
+``conformance/test_login_records.py``: ``user_created``, VerifyOtp's ``method_type``, the
+verified flag of an email, DeleteUser.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from mock_server.domain import sessions
+from mock_server import call
+from mock_server.domain import otps, sessions, users
+from mock_server.handlers import otps as otp_handlers
 from mock_server.ids import Ids
 from mock_server.models import Session
 
@@ -92,6 +96,40 @@ def verify_keeps_last_active_at(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(sessions, "verify", verify)
 
 
+def always_user_created(mp: pytest.MonkeyPatch) -> None:
+    """LoginOrCreateUserByEmailOtp says ``user_created: true`` for a known address too."""
+    original = otps.send
+
+    def send(*args: Any, **kwargs: Any) -> otps.Sent:
+        return dataclasses.replace(original(*args, **kwargs), created=True)
+
+    mp.setattr(otps, "send", send)
+
+
+def verify_otp_wrong_method_type(mp: pytest.MonkeyPatch) -> None:
+    """VerifyOtp answers ``method_type: "otp"`` (the factor's type) instead of ``email``."""
+    original = call.auth_verify_body
+
+    def auth_verify_body(*args: Any, **kwargs: Any) -> Any:
+        return {**original(*args, **kwargs), "method_type": "otp"}
+
+    mp.setattr(otp_handlers, "auth_verify_body", auth_verify_body)
+
+
+def email_never_verified(mp: pytest.MonkeyPatch) -> None:
+    """A passcode login leaves the email ``verified: false`` (and the user pending)."""
+    mp.setattr(users, "mark_verified", lambda state, user, method_id: user)
+
+
+def delete_user_does_nothing(mp: pytest.MonkeyPatch) -> None:
+    """DeleteUser answers 200 but the user stays."""
+
+    def delete(state: Any, app: Any, user_id: str) -> Any:
+        return users.get(state, app, user_id)
+
+    mp.setattr(users, "delete", delete)
+
+
 VARIANTS: dict[str, Variant] = {
     "session ids use the prefix session_": session_ids_use_the_guides_prefix,
     "session tokens have 32 characters": short_session_tokens,
@@ -100,4 +138,8 @@ VARIANTS: dict[str, Variant] = {
     "a second's logins are listed oldest first": list_oldest_login_first_within_a_second,
     "passcodes have eight digits": eight_digit_passcodes,
     "VerifySession does not refresh last_active_at": verify_keeps_last_active_at,
+    "user_created is always true": always_user_created,
+    "VerifyOtp answers method_type otp": verify_otp_wrong_method_type,
+    "an OTP login does not verify the email": email_never_verified,
+    "DeleteUser deletes nothing": delete_user_does_nothing,
 }
