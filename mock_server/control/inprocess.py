@@ -32,7 +32,7 @@ from mock_server.spec import Operation, Spec, load_spec
 from mock_server.state import MockState
 from mock_server.validation import Validators
 
-from . import apps, shortcuts, snapshot
+from . import apps, browse, shortcuts, snapshot
 from .fault_rules import build_rule
 
 Json = dict[str, Any]
@@ -387,6 +387,44 @@ class Controls:
             name=name or "",
             provider_subject=provider_subject,
         )
+
+
+    # --- browsing (the dashboard's lists) ----------------------------------------------
+    def users(
+        self, q: str | None = None, *, app_id: str | None = None, limit: int | None = None
+    ) -> Json:
+        """``GET /_mock/users``: ``{users, total}``, newest first, matching ``q`` if given."""
+        self._query("ListAppUsers", _clean(q=q, app_id=app_id, limit=limit))
+        app = apps.resolve(self.state, app_id)
+        return browse.users(self.state, app, q, limit or 100)
+
+    def user(self, user_id: str, *, app_id: str | None = None) -> Json:
+        """``GET /_mock/users/<id>``: ``{user, sessions}`` (404 ``user_not_found``)."""
+        self._query("GetAppUser", _clean(app_id=app_id))
+        return browse.user(self.state, apps.resolve(self.state, app_id), user_id)
+
+    def delete_user(self, user_id: str, *, app_id: str | None = None) -> Json:
+        """``DELETE /_mock/users/<id>``: the user, its sessions and passcodes."""
+        self._query("DeleteAppUser", _clean(app_id=app_id))
+        gone = browse.delete_user(self.state, apps.resolve(self.state, app_id), user_id)
+        return {"message": f"Deleted user {gone.user_id}", "deleted": 1}
+
+    def sessions(self, app_id: str | None = None) -> list[Json]:
+        """``GET /_mock/sessions``: the app's live sessions, soonest expiry first."""
+        self._query("ListAppSessions", _clean(app_id=app_id))
+        return browse.sessions(self.state, apps.resolve(self.state, app_id))
+
+    def revoke_session(self, session_id: str, *, app_id: str | None = None) -> Json:
+        """``DELETE /_mock/sessions/<id>`` (404 ``session_not_found``)."""
+        self._query("RevokeAppSession", _clean(app_id=app_id))
+        gone = browse.revoke(self.state, apps.resolve(self.state, app_id), session_id)
+        return {"message": f"Deleted session {gone.session_id}", "deleted": 1}
+
+    def extend_session(self, session_id: str, minutes: int, *, app_id: str | None = None) -> Json:
+        """``POST /_mock/sessions/<id>/extend``: expires ``minutes`` from the fake's now."""
+        self._body("ExtendAppSession", _clean(minutes=minutes, app_id=app_id))
+        app = apps.resolve(self.state, app_id)
+        return browse.extend(self.state, app, session_id, minutes)
 
 
 def _instant(at: float | str) -> _dt.datetime:

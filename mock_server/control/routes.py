@@ -334,3 +334,40 @@ def mint_session(c: Controls, r: ControlCall) -> Json:
 def mint_oauth_token(c: Controls, r: ControlCall) -> Json:
     """POST /_mock/oauth/tokens."""
     return c.mint_oauth_token(**r.scoped())
+
+
+@_handler
+def list_app_users(c: Controls, r: ControlCall) -> Json:
+    """GET /_mock/users."""
+    return c.users(**r.query)
+
+
+@_handler
+def get_app_user(c: Controls, r: ControlCall) -> Json:
+    """GET /_mock/users/<user_id>."""
+    return c.user(r.path["user_id"], **r.query)
+
+
+@_handler
+def delete_app_user(c: Controls, r: ControlCall) -> Json:
+    """DELETE /_mock/users/<user_id>."""
+    return c.delete_user(r.path["user_id"], **r.query)
+
+
+@_handler
+def list_app_sessions(c: Controls, r: ControlCall) -> Json:
+    """GET /_mock/sessions."""
+    return {"sessions": c.sessions(**r.query)}
+
+
+@_handler
+def revoke_app_session(c: Controls, r: ControlCall) -> Json:
+    """DELETE /_mock/sessions/<session_id>."""
+    return c.revoke_session(r.path["session_id"], **r.query)
+
+
+@_handler
+def extend_app_session(c: Controls, r: ControlCall) -> Json:
+    """POST /_mock/sessions/<session_id>/extend."""
+    body = r.scoped()
+    return c.extend_session(r.path["session_id"], body.pop("minutes"), **body)
