@@ -388,7 +388,6 @@ class Controls:
             provider_subject=provider_subject,
         )
 
-
     # --- browsing (the dashboard's lists) ----------------------------------------------
     def users(
         self, q: str | None = None, *, app_id: str | None = None, limit: int | None = None

@@ -80,7 +80,8 @@ def test_delete_app_user_ends_its_sessions(api: Api, client: FlaskClient, state:
     reply = client.delete(f"/_mock/users/{logged['user_id']}")
     assert reply.status_code == 200, reply.get_json()
     assert reply.get_json() == {"message": f"Deleted user {logged['user_id']}", "deleted": 1}
-    assert_error(api.post(VERIFY, {"session_token": logged["session_token"]}), 401, "invalid_session")
+    refused = api.post(VERIFY, {"session_token": logged["session_token"]})
+    assert_error(refused, 401, "invalid_session")
     assert_error(client.delete(f"/_mock/users/{logged['user_id']}"), 404, "user_not_found")
 
 
@@ -116,7 +117,8 @@ def test_revoke_app_session_then_verify_is_refused(
     reply = client.delete(f"/_mock/sessions/{session_id}")
     assert reply.status_code == 200, reply.get_json()
     assert reply.get_json() == {"message": f"Deleted session {session_id}", "deleted": 1}
-    assert_error(api.post(VERIFY, {"session_token": logged["session_token"]}), 401, "invalid_session")
+    refused = api.post(VERIFY, {"session_token": logged["session_token"]})
+    assert_error(refused, 401, "invalid_session")
     assert_error(client.delete(f"/_mock/sessions/{session_id}"), 404, "session_not_found")
 
 
