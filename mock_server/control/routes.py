@@ -31,7 +31,7 @@ from mock_server.pipeline import read_body, render
 from mock_server.spec import Operation, Spec, SpecError
 from mock_server.state import MockState
 
-from . import snapshot
+from . import snapshot, ui
 from .inprocess import CONTROL_SPEC, Controls, control_spec, control_validators
 
 Json = dict[str, Any]
@@ -70,6 +70,7 @@ def install(app: Flask, state: MockState) -> None:
     app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if state.config.control_enabled:
         app.register_blueprint(blueprint(state))
+        app.register_blueprint(ui.blueprint(state))  # the dashboard at /_mock/ui
     if state.seed is not None:
         try:
             snapshot.apply_seed(state, state.seed)
@@ -134,6 +135,8 @@ def _authorize(state: MockState) -> None:
     """With ``--admin-token``, only ``Authorization: Bearer <token>`` gets in (API keys never)."""
     token = state.config.admin_token
     if not token:
+        return
+    if ui.admin_cookie_matches(request, token):  # the dashboard's login cookie
         return
     scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(

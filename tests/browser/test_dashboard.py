@@ -1,0 +1,274 @@
+"""The dashboard at /_mock/ui, driven in headless Chromium (Debian's ``chromium`` package).
+
+The fake runs on 127.0.0.1 in a background thread with an admin token; the tests log in through
+the form, then act as a downstream app would (real HTTP calls to the fake) and watch the pages
+follow, waiting with Playwright's auto-retrying expectations (never a sleep). One test also
+writes the README's screenshots to ``docs/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+
+from conformance.server import MockServer
+from mock_server import MockConfig
+from mock_server.control.inprocess import Controls
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package")
+CHROMIUM = os.environ.get("MOONKEY_MOCK_CHROMIUM") or shutil.which("chromium") or ""
+if not CHROMIUM:
+    pytest.skip(
+        "no chromium browser: apt-get install -y chromium (or set MOONKEY_MOCK_CHROMIUM)",
+        allow_module_level=True,
+    )
+
+expect = playwright_api.expect
+Page = playwright_api.Page
+TOKEN = "dashboard-admin-token"
+LIVE_MS = 2_500  # "within two seconds", plus the time a busy CI machine takes to paint
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+START = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def server(signing_key_file: str) -> Iterator[MockServer]:
+    """The fake over HTTP, behind an admin token."""
+    config = MockConfig(
+        strict=True, random_seed="dashboard", admin_token=TOKEN, signing_key_file=signing_key_file
+    )
+    with MockServer(config) as served:
+        yield served
+        served.raise_crashes()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module."""
+    with playwright_api.sync_playwright() as driver:
+        launched = driver.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def mock(server: MockServer) -> Controls:
+    """The served fake's control API, reset for each test, its clock frozen at ``START``."""
+    controls = Controls(server.state)
+    controls.reset()
+    controls.set_time(START.isoformat(), freeze=True)
+    return controls
+
+
+@pytest.fixture
+def page(browser: Any, server: MockServer, mock: Controls) -> Iterator[Page]:
+    """A fresh browser context, logged in to the dashboard through its form."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(5_000)
+    tab = context.new_page()
+    tab.goto(f"{server.url}/_mock/ui/")
+    tab.get_by_label("Admin token").fill(TOKEN)
+    tab.get_by_role("button", name="Log in").click()
+    expect(tab.get_by_role("heading", name="Users", level=1)).to_be_visible()
+    yield tab
+    context.close()
+
+
+class Api:
+    """A downstream app's calls to the fake (the default app's secret key)."""
+
+    def __init__(self, server: MockServer) -> None:
+        self.url = server.url
+        self.key = server.state.default_app().secret_keys[0]
+
+    def post(self, path: str, body: dict[str, Any]) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        return requests.post(self.url + path, json=body, headers=headers, timeout=10)
+
+    def login(self, mock: Controls, email: str, minutes: int = 60) -> dict[str, Any]:
+        """The email passcode flow; returns the verify answer."""
+        assert self.post("/v1/auth/otps/email/login_or_create", {"email": email}).ok
+        code = mock.outbox(email)[0]["code"]
+        body = {"email": email, "code": code, "session_expires_in": minutes}
+        reply = self.post("/v1/auth/otps/verify", body)
+        assert reply.status_code == 200, reply.text
+        verified: dict[str, Any] = reply.json()
+        return verified
+
+    def verify(self, token: str) -> requests.Response:
+        return self.post("/v1/auth/sessions/verify", {"session_token": token})
+
+
+def test_login_form_refuses_a_wrong_token(browser: Any, server: MockServer) -> None:
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(f"{server.url}/_mock/ui/sessions")
+    tab.get_by_label("Admin token").fill("not-the-token")
+    tab.get_by_role("button", name="Log in").click()
+    expect(tab.get_by_role("alert")).to_have_text("Wrong token")
+    assert requests.get(f"{server.url}/_mock/sessions", timeout=10).status_code == 401
+    context.close()
+
+
+def test_session_appears_live_then_revoke_makes_verify_401(
+    page: Page, server: MockServer, mock: Controls
+) -> None:
+    api = Api(server)
+    page.get_by_role("link", name="Sessions").click()
+    expect(page.get_by_text("No live sessions.")).to_be_visible()
+    verified = api.login(mock, "ann@example.com")
+    row = page.get_by_role("row").filter(has_text="ann@example.com")
+    expect(row).to_be_visible(timeout=LIVE_MS)
+    expect(row).to_contain_text("in 1h 0m 0s")  # the fake's clock is frozen
+    row.get_by_role("button", name="Revoke").click()
+    expect(row).to_have_count(0)
+    refused = api.verify(verified["session_token"])
+    assert refused.status_code == 401
+    assert refused.json()["error_type"] == "invalid_session"
+
+
+def test_fault_added_from_the_form_fails_the_next_call(
+    page: Page, server: MockServer, mock: Controls
+) -> None:
+    api = Api(server)
+    token = api.login(mock, "ann@example.com")["session_token"]
+    page.get_by_role("link", name="Faults").click()
+    form = page.locator("#fault-form")
+    form.get_by_label("Operation").select_option("VerifySession")
+    form.get_by_label("Status").fill("418")
+    form.get_by_role("button", name="Add fault").click()
+    expect(form.get_by_role("alert")).to_contain_text("418")  # the fake's refusal, shown
+    form.get_by_label("Status").fill("503")
+    form.get_by_label("Times").fill("1")
+    form.get_by_role("button", name="Add fault").click()
+    expect(form.get_by_role("status")).to_contain_text("Armed fault_")
+    row = page.get_by_role("row").filter(has_text="VerifySession")
+    expect(row).to_contain_text("503")
+    failed = api.verify(token)
+    assert failed.status_code == 503
+    assert failed.json()["error_type"] == "service_unavailable"
+    expect(row).to_have_count(0, timeout=LIVE_MS)  # fired once: gone from the armed rules
+    assert api.verify(token).status_code == 200
+
+
+def test_advancing_the_clock_expires_a_session(
+    page: Page, server: MockServer, mock: Controls
+) -> None:
+    api = Api(server)
+    token = mock.mint_session(email="bob@example.com", session_expires_in=5)["session_token"]
+    page.get_by_role("link", name="Sessions").click()
+    row = page.get_by_role("row").filter(has_text="bob@example.com")
+    expect(row).to_contain_text("in 5m 0s")
+    page.get_by_role("link", name="Clock").click()
+    expect(page.locator("#clock-mode")).to_have_text("frozen")
+    page.get_by_role("button", name="+5 minutes").click()
+    expect(page.locator("#clock-now")).to_have_text("2026-03-01 09:35:00 UTC")
+    page.get_by_role("link", name="Sessions").click()
+    expect(page.get_by_text("No live sessions.")).to_be_visible()
+    assert api.verify(token).status_code == 401
+
+
+class _Downstream(BaseHTTPRequestHandler):
+    """A downstream app's /authenticate page: redeems the magic token at the fake."""
+
+    api: Api
+
+    def do_GET(self) -> None:
+        token = parse_qs(urlsplit(self.path).query).get("token", [""])[0]
+        reply = self.api.post("/v1/auth/magic_links/verify", {"token": token})
+        text = f"Signed in as {reply.json()['user']['email']}" if reply.ok else reply.text
+        self.send_response(reply.status_code)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write(f"<h1>{text}</h1>".encode())
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet test output
+        return
+
+
+@pytest.fixture
+def downstream(server: MockServer) -> Iterator[str]:
+    """The downstream app on 127.0.0.1 (its base URL)."""
+    handler = type("Handler", (_Downstream,), {"api": Api(server)})
+    http = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_address[1]}"
+    http.shutdown()
+    http.server_close()
+
+
+def test_magic_link_in_the_outbox_signs_in(
+    page: Page, server: MockServer, mock: Controls, downstream: str
+) -> None:
+    api = Api(server)
+    page.get_by_role("link", name="Outbox").click()
+    expect(page.get_by_text("Nothing sent yet.")).to_be_visible()
+    url = f"{downstream}/authenticate"
+    body = {"email": "cat@example.com", "login_redirect_url": url, "registration_redirect_url": url}
+    assert api.post("/v1/auth/magic_links/email/login_or_create", body).ok
+    link = page.get_by_role("link", name="Open magic link")
+    expect(link).to_be_visible(timeout=LIVE_MS)
+    link.click()
+    expect(page.get_by_role("heading")).to_have_text("Signed in as cat@example.com")
+
+
+def test_screenshots_of_the_seed_flow(page: Page, server: MockServer, mock: Controls) -> None:
+    """The seed flow (login, verify, extend, list, logout) as the dashboard shows it."""
+    api = Api(server)
+    ann = api.login(mock, "ann@example.com", minutes=43_200)
+    bob = api.login(mock, "bob@example.com", minutes=1_440)
+    api.verify(ann["session_token"])
+    api.post("/v1/auth/sessions/verify", {"session_token": ann["session_token"], "session_expires_in": 60})
+    requests.get(
+        f"{server.url}/v1/auth/sessions/list",
+        params={"user_id": ann["user_id"]},
+        headers={"Authorization": f"Bearer {api.key}"},
+        timeout=10,
+    )
+    requests.delete(
+        f"{server.url}/v1/auth/sessions/delete",
+        json={"session_token": bob["session_token"]},
+        headers={"Authorization": f"Bearer {api.key}"},
+        timeout=10,
+    )
+    api.login(mock, "dan@example.com", minutes=30)
+    api.post("/v1/auth/otps/email/login_or_create", {"email": "eve@example.com"})
+    mock.add_fault("VerifySession", status=503, times=2)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    page.get_by_role("link", name="Sessions").click()
+    expect(page.get_by_role("row").filter(has_text="dan@example.com")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "sessions.png"))
+
+    page.get_by_role("link", name="Journal").click()
+    first = page.locator("#journal-list details").first
+    expect(first).to_contain_text("LoginOrCreateUserByEmailOtp")
+    page.locator("#journal-list summary").nth(3).click()
+    page.screenshot(path=str(SCREENSHOTS / "journal.png"))
+
+    page.set_viewport_size({"width": 420, "height": 860})
+    page.get_by_role("link", name="Outbox").click()
+    expect(page.locator("output.code").first).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "outbox-narrow.png"))
