@@ -401,7 +401,7 @@ pages.faults = () => {
   const form = $("#fault-form");
   const action = form.elements.action;
   const toggle = () => {
-    for (const label of $$("[data-for]", form)) label.hidden = !label.dataset.for.split(" ").includes(action.value);
+    for (const field of $$("[data-for]", form)) field.hidden = !field.dataset.for.split(" ").includes(action.value);
   };
   action.addEventListener("change", toggle);
   toggle();
@@ -448,7 +448,7 @@ pages.faults = () => {
 const NUMBERS = ["status", "retry_after", "delay_ms", "hang_seconds", "limit", "window_seconds", "times", "probability"];
 function faultBody(v) {
   const rule = { app_id: v.scope === "*" ? "*" : APP, action: v.action };
-  const visible = new Set($$("#fault-form label:not([hidden]) [name]").map((n) => n.name));
+  const visible = new Set($$("#fault-form .field:not([hidden]) [name]").map((n) => n.name));
   for (const name of ["operation_id", "method", "path", "error_type", "message", ...NUMBERS]) {
     if (v[name] === undefined || !visible.has(name)) continue;
     rule[name] = NUMBERS.includes(name) ? Number(v[name]) : v[name];
