@@ -36,6 +36,7 @@ if not CHROMIUM:
 expect = playwright_api.expect
 Page = playwright_api.Page
 TOKEN = "dashboard-admin-token"
+VERIFY = "/v1/auth/sessions/verify"
 LIVE_MS = 2_500  # "within two seconds", plus the time a busy CI machine takes to paint
 CHROMIUM_ARGS = [
     "--headless",
@@ -117,7 +118,7 @@ class Api:
         return verified
 
     def verify(self, token: str) -> requests.Response:
-        return self.post("/v1/auth/sessions/verify", {"session_token": token})
+        return self.post(VERIFY, {"session_token": token})
 
 
 def test_login_form_refuses_a_wrong_token(browser: Any, server: MockServer) -> None:
@@ -237,38 +238,41 @@ def test_magic_link_in_the_outbox_signs_in(
 def test_screenshots_of_the_seed_flow(page: Page, server: MockServer, mock: Controls) -> None:
     """The seed flow (login, verify, extend, list, logout) as the dashboard shows it."""
     api = Api(server)
+    auth = {"Authorization": f"Bearer {api.key}"}
     ann = api.login(mock, "ann@example.com", minutes=43_200)
+    mock.advance(seconds=4)
     bob = api.login(mock, "bob@example.com", minutes=1_440)
+    mock.advance(minutes=2)
     api.verify(ann["session_token"])
-    api.post("/v1/auth/sessions/verify", {"session_token": ann["session_token"], "session_expires_in": 60})
-    requests.get(
-        f"{server.url}/v1/auth/sessions/list",
-        params={"user_id": ann["user_id"]},
-        headers={"Authorization": f"Bearer {api.key}"},
-        timeout=10,
-    )
-    requests.delete(
-        f"{server.url}/v1/auth/sessions/delete",
-        json={"session_token": bob["session_token"]},
-        headers={"Authorization": f"Bearer {api.key}"},
-        timeout=10,
-    )
+    api.post(VERIFY, {"session_token": ann["session_token"], "session_expires_in": 60})
+    mock.advance(seconds=9)
+    listed = f"{server.url}/v1/auth/sessions/list"
+    requests.get(listed, params={"user_id": ann["user_id"]}, headers=auth, timeout=10)
+    gone = {"session_token": bob["session_token"]}
+    requests.delete(f"{server.url}/v1/auth/sessions/delete", json=gone, headers=auth, timeout=10)
+    mock.advance(seconds=13)
     api.login(mock, "dan@example.com", minutes=30)
-    api.post("/v1/auth/otps/email/login_or_create", {"email": "eve@example.com"})
     mock.add_fault("VerifySession", status=503, times=2)
+    assert api.verify(ann["session_token"]).status_code == 503
+    mock.advance(seconds=6)
+    api.post("/v1/auth/otps/email/login_or_create", {"email": "eve@example.com"})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    now = page.locator("#fake-now")
 
     page.get_by_role("link", name="Sessions").click()
-    expect(page.get_by_role("row").filter(has_text="dan@example.com")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="dan@example.com")).to_contain_text("in 29m 54s")
+    expect(now).to_have_text("2026-03-01 09:32:32 UTC")
     page.screenshot(path=str(SCREENSHOTS / "sessions.png"))
 
     page.get_by_role("link", name="Journal").click()
-    first = page.locator("#journal-list details").first
-    expect(first).to_contain_text("LoginOrCreateUserByEmailOtp")
-    page.locator("#journal-list summary").nth(3).click()
+    injected = page.locator("#journal-list summary").filter(has_text="injected")
+    injected.click()
+    expect(page.locator("#journal-list details[open]")).to_contain_text("fault_")
+    expect(now).to_have_text("2026-03-01 09:32:32 UTC")
     page.screenshot(path=str(SCREENSHOTS / "journal.png"))
 
     page.set_viewport_size({"width": 420, "height": 860})
     page.get_by_role("link", name="Outbox").click()
     expect(page.locator("output.code").first).to_be_visible()
+    expect(now).to_have_text("2026-03-01 09:32:32 UTC")
     page.screenshot(path=str(SCREENSHOTS / "outbox-narrow.png"))

@@ -185,11 +185,14 @@ async function shell() {
     switcher.replaceChildren(...apps.map((a) => el("option", { value: a.app_id, selected: a.app_id === APP },
       a.name ? `${a.name} (${a.app_id})` : a.app_id)));
   } catch (error) { show($("#banner"), error.message); }
-  live(async () => {
+  const readClock = async () => {
     const view = await api("GET", "/_mock/clock");
     clock.frozen = view.frozen;
     $("#fake-frozen").hidden = !view.frozen;
-  });
+  };
+  await readClock().catch((error) => show($("#banner"), error.message));
+  renderClock();
+  setInterval(() => readClock().catch(() => {}), POLL_MS);
   setInterval(renderClock, 250);
 }
 function renderClock() {
@@ -198,7 +201,7 @@ function renderClock() {
   $("#fake-now").textContent = when(now);
   for (const node of $$("[data-expires]")) {
     const left = Number(node.dataset.expires) - now;
-    node.textContent = left > 0 ? `in ${span(left)}` : "expired";
+    node.textContent = left > 0 ? `in ${span(Math.ceil(left))}` : "expired";
     node.classList.toggle("soon", left > 0 && left < 300);
     node.classList.toggle("gone", left <= 0);
   }
@@ -211,7 +214,7 @@ function userLabel(u) {
 const pages = {};
 pages.users = () => {
   const search = $("#user-q");
-  let selected = null;
+  let selected = query.get("user");
   search.form.addEventListener("submit", (e) => e.preventDefault());
   const row = (u) => el("tr", {},
     el("td", {}, el("button", { type: "button", class: "link", onclick: () => { selected = u.user_id; detail(); } },
@@ -270,9 +273,9 @@ function userDetail(u, sessions, onDelete) {
       el("dt", {}, "Status"), el("dd", {}, u.status),
       el("dt", {}, "Created"), el("dd", {}, when(u.created_at))),
     el("h3", {}, "Emails"),
-    list(u.emails.map((e) => item(e.email, verified(e.verified), el("span", { class: "muted mono small" }, e.email_id || e.id || ""))), "No email."),
+    list(u.emails.map((e) => item(e.email, verified(e.verified), el("div", { class: "muted mono small" }, e.email_id || e.id || ""))), "No email."),
     el("h3", {}, "Phone numbers"),
-    list(u.phone_numbers.map((p) => item(p.phone_number, verified(p.verified), el("span", { class: "muted mono small" }, p.phone_id || p.id || ""))), "No phone number."),
+    list(u.phone_numbers.map((p) => item(p.phone_number, verified(p.verified), el("div", { class: "muted mono small" }, p.phone_id || p.id || ""))), "No phone number."),
     el("h3", {}, "Factors"),
     list(factors, "No wallet, OAuth identity, TOTP or WebAuthn credential."),
     el("h3", {}, `Live sessions (${sessions.length})`),
@@ -289,7 +292,7 @@ pages.sessions = () => {
   const build = (s) => {
     const minutes = el("input", { type: "number", min: "5", max: "527040", value: "60", "aria-label": `Extend ${s.id} by minutes`, class: "narrow" });
     return el("tr", {},
-      el("td", {}, el("a", { href: `./users?app=${encodeURIComponent(APP)}` }, s.email || s.phone_number || s.user_id),
+      el("td", {}, el("a", { href: `./users?app=${encodeURIComponent(APP)}&user=${encodeURIComponent(s.user_id)}` }, s.email || s.phone_number || s.user_id),
         el("div", { class: "muted mono small" }, s.user_id)),
       el("td", { class: "mono small" }, s.id),
       el("td", {}, s.factors.map((f) => f.delivery_channel).join(", ")),
@@ -596,5 +599,4 @@ pages.state = () => {
   });
 };
 
-shell();
-if (pages[PAGE]) pages[PAGE]();
+shell().then(() => { if (pages[PAGE]) pages[PAGE](); });
