@@ -25,7 +25,7 @@ def _words(user: User) -> str:
     """Everything a search matches against, lower case."""
     parts = [user.user_id, user.first_name, user.middle_name, user.last_name, user.status]
     parts += [e.email for e in user.emails] + [p.phone_number for p in user.phone_numbers]
-    parts += [w.address for w in user.wallets]
+    parts += [w.public_address for w in user.wallets]
     return " ".join(parts).lower()
 
 

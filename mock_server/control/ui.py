@@ -16,7 +16,8 @@ import hashlib
 import hmac
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Request, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Request, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
 
 from mock_server.state import MockState
 
@@ -74,9 +75,11 @@ def blueprint(state: MockState) -> Blueprint:
     def signed_in() -> bool:
         return not token or admin_cookie_matches(request, token)
 
+    @ui.get("")
     @ui.get("/")
     def home() -> Response:
-        return redirect(url_for(".page", name="users", **request.args))
+        app_id = request.args.get("app")
+        return redirect(url_for(".page", name="users", app=app_id))
 
     @ui.get("/<name>")
     def page(name: str) -> Response | str:

@@ -48,6 +48,15 @@ def test_list_app_users_matches_a_word_case_insensitively(
     assert client.get("/_mock/users?q=example&limit=1").get_json()["total"] == 2
 
 
+def test_list_app_users_matches_a_wallet_address(api: Api, client: FlaskClient) -> None:
+    created = api.post("/v1/auth/users/create", {"email": "w@example.com", "wallet_type": "ETH"})
+    user_id = created.get_json()["user_id"]
+    found = client.get(f"/_mock/users/{user_id}").get_json()["user"]
+    address = found["wallets"][0]["public_address"]
+    body = client.get(f"/_mock/users?q={address[-8:].upper()}").get_json()
+    assert [u["user_id"] for u in body["users"]] == [user_id]
+
+
 def test_list_app_users_of_an_unknown_app(client: FlaskClient) -> None:
     reply = client.get("/_mock/users?app_id=app_nope")
     assert_error(reply, 404, "app_not_found", "app_nope")

@@ -20,12 +20,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from conformance.server import MockServer
 from mock_server import MockConfig
 from mock_server.control.inprocess import Controls
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package")
 CHROMIUM = os.environ.get("MOONKEY_MOCK_CHROMIUM") or shutil.which("chromium") or ""
 if not CHROMIUM:
     pytest.skip(
@@ -33,8 +33,6 @@ if not CHROMIUM:
         allow_module_level=True,
     )
 
-expect = playwright_api.expect
-Page = playwright_api.Page
 TOKEN = "dashboard-admin-token"
 VERIFY = "/v1/auth/sessions/verify"
 LIVE_MS = 2_500  # "within two seconds", plus the time a busy CI machine takes to paint
@@ -63,9 +61,9 @@ def server(signing_key_file: str) -> Iterator[MockServer]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[Browser]:
     """One headless Chromium for the module."""
-    with playwright_api.sync_playwright() as driver:
+    with sync_playwright() as driver:
         launched = driver.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
@@ -83,7 +81,7 @@ def mock(server: MockServer) -> Controls:
 
 
 @pytest.fixture
-def page(browser: Any, server: MockServer, mock: Controls) -> Iterator[Page]:
+def page(browser: Browser, server: MockServer, mock: Controls) -> Iterator[Page]:
     """A fresh browser context, logged in to the dashboard through its form."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(5_000)
@@ -121,7 +119,7 @@ class Api:
         return self.post(VERIFY, {"session_token": token})
 
 
-def test_login_form_refuses_a_wrong_token(browser: Any, server: MockServer) -> None:
+def test_login_form_refuses_a_wrong_token(browser: Browser, server: MockServer) -> None:
     context = browser.new_context()
     tab = context.new_page()
     tab.goto(f"{server.url}/_mock/ui/sessions")
