@@ -115,7 +115,10 @@ def serve(options: dict[str, object]) -> int:
     print(f"  app_id:       {default.app_id}")
     print(f"  secret key:   {default.secret_keys[0]}")
     print(f"  public token: {default.public_token}")
-    print(f"  control API:  {_control_line(config, port)}", flush=True)
+    print(f"  control API:  {_control_line(config, port)}")
+    if config.control_enabled:
+        print(f"  dashboard:    http://{config.host}:{port}/_mock/ui")
+    sys.stdout.flush()
     try:
         server.run()
     except KeyboardInterrupt:

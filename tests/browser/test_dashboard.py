@@ -90,8 +90,16 @@ def page(browser: Browser, server: MockServer, mock: Controls) -> Iterator[Page]
     tab.get_by_label("Admin token").fill(TOKEN)
     tab.get_by_role("button", name="Log in").click()
     expect(tab.get_by_role("heading", name="Users", level=1)).to_be_visible()
+    expect(tab.locator("body[data-ready]")).to_have_count(1)
     yield tab
     context.close()
+
+
+def visit(page: Page, title: str) -> None:
+    """Open a page from the tabs and wait until its script is listening."""
+    page.get_by_role("navigation").get_by_role("link", name=title, exact=True).click()
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    expect(page.locator("body[data-ready]")).to_have_count(1)
 
 
 class Api:
@@ -134,7 +142,7 @@ def test_session_appears_live_then_revoke_makes_verify_401(
     page: Page, server: MockServer, mock: Controls
 ) -> None:
     api = Api(server)
-    page.get_by_role("link", name="Sessions").click()
+    visit(page, "Sessions")
     expect(page.get_by_text("No live sessions.")).to_be_visible()
     verified = api.login(mock, "ann@example.com")
     row = page.get_by_role("row").filter(has_text="ann@example.com")
@@ -152,7 +160,7 @@ def test_fault_added_from_the_form_fails_the_next_call(
 ) -> None:
     api = Api(server)
     token = api.login(mock, "ann@example.com")["session_token"]
-    page.get_by_role("link", name="Faults").click()
+    visit(page, "Faults")
     form = page.locator("#fault-form")
     form.get_by_label("Operation").select_option("VerifySession")
     form.get_by_label("Status").fill("418")
@@ -176,14 +184,14 @@ def test_advancing_the_clock_expires_a_session(
 ) -> None:
     api = Api(server)
     token = mock.mint_session(email="bob@example.com", session_expires_in=5)["session_token"]
-    page.get_by_role("link", name="Sessions").click()
+    visit(page, "Sessions")
     row = page.get_by_role("row").filter(has_text="bob@example.com")
     expect(row).to_contain_text("in 5m 0s")
-    page.get_by_role("link", name="Clock").click()
+    visit(page, "Clock")
     expect(page.locator("#clock-mode")).to_have_text("frozen")
     page.get_by_role("button", name="+5 minutes").click()
     expect(page.locator("#clock-now")).to_have_text("2026-03-01 09:35:00 UTC")
-    page.get_by_role("link", name="Sessions").click()
+    visit(page, "Sessions")
     expect(page.get_by_text("No live sessions.")).to_be_visible()
     assert api.verify(token).status_code == 401
 
@@ -222,7 +230,7 @@ def test_magic_link_in_the_outbox_signs_in(
     page: Page, server: MockServer, mock: Controls, downstream: str
 ) -> None:
     api = Api(server)
-    page.get_by_role("link", name="Outbox").click()
+    visit(page, "Outbox")
     expect(page.get_by_text("Nothing sent yet.")).to_be_visible()
     url = f"{downstream}/authenticate"
     body = {"email": "cat@example.com", "login_redirect_url": url, "registration_redirect_url": url}
@@ -257,12 +265,12 @@ def test_screenshots_of_the_seed_flow(page: Page, server: MockServer, mock: Cont
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     now = page.locator("#fake-now")
 
-    page.get_by_role("link", name="Sessions").click()
+    visit(page, "Sessions")
     expect(page.get_by_role("row").filter(has_text="dan@example.com")).to_contain_text("in 29m 54s")
     expect(now).to_have_text("2026-03-01 09:32:32 UTC")
     page.screenshot(path=str(SCREENSHOTS / "sessions.png"))
 
-    page.get_by_role("link", name="Journal").click()
+    visit(page, "Journal")
     injected = page.locator("#journal-list summary").filter(has_text="injected")
     injected.click()
     expect(page.locator("#journal-list details[open]")).to_contain_text("fault_")
@@ -271,7 +279,62 @@ def test_screenshots_of_the_seed_flow(page: Page, server: MockServer, mock: Cont
     page.screenshot(path=str(SCREENSHOTS / "journal.png"), style=stable)
 
     page.set_viewport_size({"width": 420, "height": 860})
-    page.get_by_role("link", name="Outbox").click()
+    visit(page, "Outbox")
     expect(page.locator("output.code").first).to_be_visible()
     expect(now).to_have_text("2026-03-01 09:32:32 UTC")
     page.screenshot(path=str(SCREENSHOTS / "outbox-narrow.png"))
+
+
+def test_user_search_detail_and_delete(page: Page, server: MockServer, mock: Controls) -> None:
+    api = Api(server)
+    ann = api.login(mock, "ann@example.com")
+    api.login(mock, "bob@example.com")
+    expect(page.locator("#users-body tr")).to_have_count(2, timeout=LIVE_MS)
+    page.get_by_label("Search users").fill("ANN")
+    expect(page.locator("#users-body tr")).to_have_count(1)
+    page.get_by_role("button", name="ann@example.com").click()
+    detail = page.locator("#user-detail")
+    expect(detail).to_contain_text("verified")
+    expect(detail).to_contain_text(ann["session"]["id"])
+    detail.get_by_role("button", name="Delete user").click()
+    detail.get_by_role("button", name="Really delete?").click()
+    expect(page.get_by_text("No user matches.")).to_be_visible()
+    assert api.verify(ann["session_token"]).status_code == 401
+
+
+def test_clock_form_shows_the_fakes_refusal_then_sets(page: Page, mock: Controls) -> None:
+    visit(page, "Clock")
+    form = page.locator("#set-form")
+    form.get_by_label("At", exact=True).fill("next tuesday")
+    form.get_by_role("button", name="Set the clock").click()
+    expect(form.get_by_role("alert")).to_have_text(
+        "Invalid body field 'at': 'next tuesday' is not an ISO-8601 instant"
+    )
+    form.get_by_label("At", exact=True).fill("2030-01-01T09:00:00Z")
+    form.get_by_label("Then").select_option("freeze")
+    form.get_by_role("button", name="Set the clock").click()
+    expect(page.locator("#clock-now")).to_have_text("2030-01-01 09:00:00 UTC")
+    expect(form.get_by_role("alert")).to_be_hidden()
+    assert mock.clock()["now_iso"] == "2030-01-01T09:00:00.000Z"
+
+
+def test_new_app_and_reset_from_the_pages(page: Page, server: MockServer, mock: Controls) -> None:
+    visit(page, "Apps & keys")
+    form = page.locator("#app-form")
+    form.get_by_label("Default session (minutes)").fill("3")
+    form.get_by_role("button", name="Create app").click()
+    expect(form.get_by_role("alert")).to_contain_text("default_session_minutes")
+    form.get_by_label("Default session (minutes)").fill("")
+    form.get_by_label("Name").fill("Second app")
+    form.get_by_role("button", name="Create app").click()
+    expect(page.get_by_role("heading", name="Second app")).to_be_visible()
+    second = next(a for a in mock.apps() if a["name"] == "Second app")
+    page.get_by_label("App", exact=True).select_option(second["app_id"])
+    expect(page).to_have_url(f"{server.url}/_mock/ui/apps?app={second['app_id']}")
+    mock.mint_session(email="zed@example.com", app_id=second["app_id"])
+    visit(page, "State")
+    reset = page.locator("#reset-form")
+    reset.get_by_role("button", name="Reset…").click()
+    reset.get_by_role("button", name="Yes, reset").click()
+    expect(reset.get_by_role("status")).to_have_text(f"Reset app {second['app_id']}")
+    assert mock.sessions(app_id=second["app_id"]) == []

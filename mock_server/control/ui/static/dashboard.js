@@ -110,8 +110,10 @@ function live(fn, every) {
     try { await fn(); show($("#banner"), ""); } catch (error) { show($("#banner"), error.message); }
     busy = false;
   };
-  tick();
-  return setInterval(tick, every || POLL_MS);
+  ready.then(() => {
+    tick();
+    setInterval(tick, every || POLL_MS);
+  });
 }
 
 // Keep a container's children in step with `items` by key: new ones built, gone ones removed,
@@ -181,9 +183,7 @@ async function shell() {
     location.assign(next);
   });
   try {
-    const { apps } = await api("GET", "/_mock/apps");
-    switcher.replaceChildren(...apps.map((a) => el("option", { value: a.app_id, selected: a.app_id === APP },
-      a.name ? `${a.name} (${a.app_id})` : a.app_id)));
+    fillSwitcher((await api("GET", "/_mock/apps")).apps);
   } catch (error) { show($("#banner"), error.message); }
   const readClock = async () => {
     const view = await api("GET", "/_mock/clock");
@@ -194,6 +194,15 @@ async function shell() {
   renderClock();
   setInterval(() => readClock().catch(() => {}), POLL_MS);
   setInterval(renderClock, 250);
+}
+// The app switcher's options (kept when unchanged, so an open list is not disturbed).
+function fillSwitcher(apps) {
+  const switcher = $("#app-switcher");
+  const label = (a) => (a.name ? `${a.name} (${a.app_id})` : a.app_id);
+  const wanted = apps.map((a) => `${a.app_id}\n${label(a)}`).join("\n");
+  if (switcher.dataset.apps === wanted) return;
+  switcher.dataset.apps = wanted;
+  switcher.replaceChildren(...apps.map((a) => el("option", { value: a.app_id, selected: a.app_id === APP }, label(a))));
 }
 function renderClock() {
   const now = fakeNow();
@@ -227,7 +236,9 @@ pages.users = () => {
   async function list() {
     const found = await api("GET", "/_mock/users", undefined, inApp({ q: search.value.trim() }));
     sync($("#users-body"), found.users, (u) => u.user_id, (u) => { const n = row(u); update(n, u); return n; }, update);
-    $("#users-empty").hidden = found.total > 0;
+    const empty = $("#users-empty");
+    empty.textContent = search.value.trim() ? "No user matches." : "No users in this app yet.";
+    empty.hidden = found.total > 0;
     $("#user-total").textContent = `${found.total} user${found.total === 1 ? "" : "s"}`;
     if (selected) await detail(true);
   }
@@ -425,7 +436,7 @@ pages.faults = () => {
   };
   async function list() {
     const { faults } = await api("GET", "/_mock/faults");
-    const shown = faults.filter((f) => f.app_id === APP || f.app_id === "*");
+    const shown = faults;  // every app's: "Remove all" removes them all
     sync($("#faults-body"), shown, (f) => f.id, (f) => { const n = build(f); update(n, f); return n; }, update);
     $("#faults-empty").hidden = shown.length > 0;
   }
@@ -526,6 +537,7 @@ pages.apps = () => {
       `redirect ${a.default_redirect_url || "none"}`));
   async function list() {
     const { apps } = await api("GET", "/_mock/apps");
+    fillSwitcher(apps);
     sync($("#apps-list"), apps, (a) => `${a.app_id}:${a.secret_keys.join()}:${a.name}`, build);
   }
   $("#app-form").addEventListener("submit", (e) => {
@@ -600,4 +612,7 @@ pages.state = () => {
   });
 };
 
-shell().then(() => { if (pages[PAGE]) pages[PAGE](); });
+// Handlers are attached at once; polling starts when the fake's clock is known.
+const ready = shell();
+if (pages[PAGE]) pages[PAGE]();
+body.dataset.ready = "true";
