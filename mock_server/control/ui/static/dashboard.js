@@ -131,6 +131,17 @@ function sync(container, items, key, build, update) {
     previous = node;
   }
   for (const node of old.values()) node.remove();
+  labelCells(container);
+}
+
+// Give each cell its column's title: a narrow screen shows table rows as labelled cards.
+function labelCells(tbody) {
+  const table = tbody.closest("table");
+  if (!table) return;
+  const titles = $$("thead th", table).map((th) => th.textContent);
+  for (const row of $$(":scope > tr", tbody)) {
+    Array.from(row.cells).forEach((cell, i) => { if (titles[i]) cell.dataset.label = titles[i]; });
+  }
 }
 
 function copyButton(value, label) {
