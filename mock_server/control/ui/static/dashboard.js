@@ -42,6 +42,11 @@ function when(unix) {
   return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
     `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`;
 }
+// A time that may wrap between the date and the clock time, never inside either.
+function whenNode(unix) {
+  const [date, ...rest] = when(unix).split(" ");
+  return el("span", {}, el("span", { class: "nowrap" }, date), " ", el("span", { class: "nowrap" }, rest.join(" ")));
+}
 function span(seconds) {
   let s = Math.max(0, Math.floor(seconds));
   const d = Math.floor(s / 86400); s -= d * 86400;
@@ -239,7 +244,7 @@ pages.users = () => {
   const row = (u) => el("tr", {},
     el("td", {}, el("button", { type: "button", class: "link", onclick: () => { selected = u.user_id; detail(); } },
       userLabel(u)), el("div", { class: "muted mono small" }, u.user_id)),
-    el("td", { "data-col": "status" }), el("td", { "data-col": "count" }), el("td", {}, when(u.created_at)));
+    el("td", { "data-col": "status" }), el("td", { "data-col": "count" }), el("td", {}, whenNode(u.created_at)));
   const update = (node, u) => {
     $("[data-col=status]", node).textContent = u.status;
     $("[data-col=count]", node).textContent = String(u.session_count);
@@ -318,14 +323,14 @@ pages.sessions = () => {
         el("div", { class: "muted mono small" }, s.user_id)),
       el("td", { class: "mono small" }, s.id),
       el("td", {}, s.factors.map((f) => f.delivery_channel).join(", ")),
-      el("td", {}, when(s.started_at)),
+      el("td", {}, whenNode(s.started_at)),
       el("td", {}, el("span", { class: "countdown", "data-col": "expires" }), el("div", { class: "muted small", "data-col": "at" })),
       el("td", { class: "actions" },
         el("button", { type: "button", class: "danger", onclick: () => act(error, async () => {
           await api("DELETE", `/_mock/sessions/${encodeURIComponent(s.id)}`, undefined, inApp());
           await list();
         }) }, "Revoke"),
-        el("span", { class: "extend" }, minutes,
+        el("span", { class: "extend" }, minutes, el("span", { class: "muted small" }, "min"),
           el("button", { type: "button", onclick: () => act(error, async () => {
             await api("POST", `/_mock/sessions/${encodeURIComponent(s.id)}/extend`, { minutes: Number(minutes.value) }, inApp());
             await list();
