@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, FloatRect, Page, expect, sync_playwright
 
 from conformance.server import MockServer
 from mock_server import MockConfig
@@ -268,7 +268,7 @@ def test_screenshots_of_the_seed_flow(page: Page, server: MockServer, mock: Cont
     visit(page, "Sessions")
     expect(page.get_by_role("row").filter(has_text="dan@example.com")).to_contain_text("in 29m 54s")
     expect(now).to_have_text("2026-03-01 09:32:32 UTC")
-    top = {"x": 0, "y": 0, "width": 1280, "height": 460}
+    top: FloatRect = {"x": 0, "y": 0, "width": 1280, "height": 460}
     page.screenshot(path=str(SCREENSHOTS / "sessions.png"), clip=top)
 
     visit(page, "Journal")
