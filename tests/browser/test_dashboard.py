@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, FloatRect, Page, expect, sync_playwrigh
 from conformance.server import MockServer
 from mock_server import MockConfig
 from mock_server.control.inprocess import Controls
+from mock_server.errors import ApiError
 
 CHROMIUM = os.environ.get("MOONKEY_MOCK_CHROMIUM") or shutil.which("chromium") or ""
 if not CHROMIUM:
@@ -165,7 +166,10 @@ def test_fault_added_from_the_form_fails_the_next_call(
     form.get_by_label("Operation").select_option("VerifySession")
     form.get_by_label("Status").fill("418")
     form.get_by_role("button", name="Add fault").click()
-    expect(form.get_by_role("alert")).to_contain_text("418")  # the fake's refusal, shown
+    with pytest.raises(ApiError) as refused:
+        mock.add_fault("VerifySession", status=418)
+    message = refused.value.body()["error_message"]
+    expect(form.get_by_role("alert")).to_have_text(message)  # the fake's refusal, shown
     form.get_by_label("Status").fill("503")
     form.get_by_label("Times").fill("1")
     form.get_by_role("button", name="Add fault").click()
@@ -177,6 +181,56 @@ def test_fault_added_from_the_form_fails_the_next_call(
     assert failed.json()["error_type"] == "service_unavailable"
     expect(row).to_have_count(0, timeout=LIVE_MS)  # fired once: gone from the armed rules
     assert api.verify(token).status_code == 200
+
+
+def test_rate_limit_from_the_form_then_removed(
+    page: Page, server: MockServer, mock: Controls
+) -> None:
+    api = Api(server)
+    token = api.login(mock, "ann@example.com")["session_token"]
+    visit(page, "Faults")
+    form = page.locator("#fault-form")
+    form.get_by_label("Operation").select_option("VerifySession")
+    form.get_by_label("Action").select_option("rate_limit")
+    expect(form.get_by_label("Status")).to_be_hidden()
+    form.get_by_label("Limit (calls)").fill("1")
+    form.get_by_label("Window (s)").fill("60")
+    form.get_by_role("button", name="Add fault").click()
+    row = page.get_by_role("row").filter(has_text="429 after 1 / 60 s")
+    expect(row).to_be_visible()
+    assert api.verify(token).status_code == 200
+    assert api.verify(token).status_code == 429
+    expect(row.locator("[data-col=fired]")).to_have_text("1", timeout=LIVE_MS)
+    row.get_by_role("button", name="Remove").click()
+    expect(page.get_by_text("No fault armed")).to_be_visible()
+    assert api.verify(token).status_code == 200
+
+
+def test_journal_filters_and_expands_an_injected_entry(
+    page: Page, server: MockServer, mock: Controls
+) -> None:
+    api = Api(server)
+    token = api.login(mock, "ann@example.com")["session_token"]
+    mock.add_fault("VerifySession", status=503, times=1)
+    assert api.verify(token).status_code == 503
+    visit(page, "Journal")
+    entries = page.locator("#journal-list > li")
+    expect(entries).to_have_count(3)
+    page.get_by_label("Injected").select_option("true")
+    expect(entries).to_have_count(1)
+    entries.first.locator("summary").click()
+    expect(entries.first).to_contain_text(f'"session_token": "{token}"')  # the request body
+    expect(entries.first).to_contain_text('"error_type": "service_unavailable"')
+    page.get_by_label("Injected").select_option("")
+    page.get_by_label("Operation").select_option("VerifyOtp")
+    expect(entries).to_have_count(1)
+    expect(entries.first).to_contain_text("POST /v1/auth/otps/verify")
+    page.get_by_label("Operation").select_option("")
+    page.get_by_label("Status").fill("503")
+    expect(entries).to_have_count(1)
+    api.verify(token)
+    page.get_by_label("Status").fill("200")
+    expect(entries).to_have_count(3, timeout=LIVE_MS)  # the live tail keeps the filter
 
 
 def test_advancing_the_clock_expires_a_session(

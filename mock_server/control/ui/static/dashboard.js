@@ -407,6 +407,7 @@ pages.journal = () => {
     $("#journal-empty").hidden = requests.length > 0;
   }
   form.addEventListener("change", () => act(error, list));
+  form.elements.status.addEventListener("input", () => act(error, list));
   $("#journal-clear").addEventListener("click", () => act(error, async () => {
     await api("DELETE", "/_mock/requests");
     await list();
