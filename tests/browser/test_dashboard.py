@@ -86,6 +86,8 @@ def page(browser: Browser, server: MockServer, mock: Controls) -> Iterator[Page]
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(5_000)
     tab = context.new_page()
+    script_errors: list[str] = []
+    tab.on("pageerror", lambda error: script_errors.append(str(error)))
     tab.goto(f"{server.url}/_mock/ui/")
     tab.get_by_label("Admin token").fill(TOKEN)
     tab.get_by_role("button", name="Log in").click()
@@ -93,6 +95,7 @@ def page(browser: Browser, server: MockServer, mock: Controls) -> Iterator[Page]
     expect(tab.locator("body[data-ready]")).to_have_count(1)
     yield tab
     context.close()
+    assert script_errors == [], "the dashboard's script failed"
 
 
 def visit(page: Page, title: str) -> None:
@@ -370,6 +373,21 @@ def test_clock_form_shows_the_fakes_refusal_then_sets(page: Page, mock: Controls
     expect(page.locator("#clock-now")).to_have_text("2030-01-01 09:00:00 UTC")
     expect(form.get_by_role("alert")).to_be_hidden()
     assert mock.clock()["now_iso"] == "2030-01-01T09:00:00.000Z"
+
+
+def test_state_export_then_import(page: Page, server: MockServer, mock: Controls) -> None:
+    mock.mint_session(email="ann@example.com")
+    visit(page, "State")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download export").click()
+    saved = download.value.path()
+    mock.reset(keep_clock=True)
+    assert mock.users()["total"] == 0
+    form = page.locator("#import-form")
+    form.get_by_label("Export file").set_input_files(saved)
+    form.get_by_role("button", name="Import").click()
+    expect(form.get_by_role("status")).to_contain_text("1 users")
+    assert mock.users()["users"][0]["email"] == "ann@example.com"
 
 
 def test_new_app_and_reset_from_the_pages(page: Page, server: MockServer, mock: Controls) -> None:
