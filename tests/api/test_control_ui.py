@@ -41,6 +41,10 @@ def test_dashboard_page_renders(client: FlaskClient, name: str) -> None:
     html = reply.get_data(as_text=True)
     assert f'data-page="{name}"' in html
     assert "/_mock/ui/static/dashboard.js" in html
+    assert f"/_mock/ui/static/pages/{name}.js" in html
+    with client.get(f"/_mock/ui/static/pages/{name}.js") as script:
+        assert script.status_code == 200
+        assert "start(() => {" in script.get_data(as_text=True)
     assert not re.search(r'(src|href|action)="(https?:)?//', html)  # nothing from elsewhere
 
 
