@@ -151,6 +151,10 @@ def test_session_appears_live_then_revoke_makes_verify_401(
     row = page.get_by_role("row").filter(has_text="ann@example.com")
     expect(row).to_be_visible(timeout=LIVE_MS)
     expect(row).to_contain_text("in 1h 0m 0s")  # the fake's clock is frozen
+    row.get_by_role("spinbutton").fill("120")
+    row.get_by_role("button", name="Extend").click()
+    expect(row).to_contain_text("in 2h 0m 0s")
+    assert mock.sessions()[0]["expires_at"] == int(START.timestamp()) + 7200
     row.get_by_role("button", name="Revoke").click()
     expect(row).to_have_count(0)
     refused = api.verify(verified["session_token"])
