@@ -8,6 +8,8 @@ actions (delete a user, revoke or extend a session) reuse the API's own domain f
 
 from __future__ import annotations
 
+import functools
+import heapq
 from dataclasses import replace
 from typing import Any
 
@@ -68,15 +70,14 @@ def _session_view(session: Session, owner: User | None) -> Json:
     }
 
 
-def sessions(state: MockState, app: App) -> list[Json]:
-    """Every live session of the app, soonest expiry first, with its user's email and phone."""
+def sessions(state: MockState, app: App, limit: int) -> Json:
+    """``{sessions, total}``: the app's live sessions, the ``limit`` soonest to expire first,
+    each with its user's email and phone; ``total`` counts them all."""
     now = state.now()
-    live = sorted(
-        (s for s in state.store.sessions(app.app_id) if not s.expired(now)),
-        key=lambda s: (s.expires_at, s.session_id),
-    )
-    owners = {u.user_id: u for u in state.store.users(app.app_id)}
-    return [_session_view(s, owners.get(s.user_id)) for s in live]
+    live = [s for s in state.store.sessions(app.app_id) if not s.expired(now)]
+    shown = heapq.nsmallest(limit, live, key=lambda s: (s.expires_at, s.session_id))
+    owner = functools.partial(state.store.get_user, app.app_id)
+    return {"sessions": [_session_view(s, owner(s.user_id)) for s in shown], "total": len(live)}
 
 
 def revoke(state: MockState, app: App, session_id: str) -> Session:

@@ -408,10 +408,10 @@ class Controls:
         gone = browse.delete_user(self.state, apps.resolve(self.state, app_id), user_id)
         return {"message": f"Deleted user {gone.user_id}", "deleted": 1}
 
-    def sessions(self, app_id: str | None = None) -> list[Json]:
-        """``GET /_mock/sessions``: the app's live sessions, soonest expiry first."""
-        self._query("ListAppSessions", _clean(app_id=app_id))
-        return browse.sessions(self.state, apps.resolve(self.state, app_id))
+    def sessions(self, app_id: str | None = None, *, limit: int | None = None) -> Json:
+        """``GET /_mock/sessions``: ``{sessions, total}``, the soonest to expire first."""
+        self._query("ListAppSessions", _clean(app_id=app_id, limit=limit))
+        return browse.sessions(self.state, apps.resolve(self.state, app_id), limit or 500)
 
     def revoke_session(self, session_id: str, *, app_id: str | None = None) -> Json:
         """``DELETE /_mock/sessions/<id>`` (404 ``session_not_found``)."""

@@ -360,7 +360,7 @@ def delete_app_user(c: Controls, r: ControlCall) -> Json:
 @_handler
 def list_app_sessions(c: Controls, r: ControlCall) -> Json:
     """GET /_mock/sessions."""
-    return {"sessions": c.sessions(**r.query)}
+    return c.sessions(**r.query)
 
 
 @_handler

@@ -104,16 +104,28 @@ def test_list_app_sessions_soonest_expiry_first_without_expired(
     reply = client.get("/_mock/sessions")
     assert reply.status_code == 200, reply.get_json()
     listed = reply.get_json()["sessions"]
+    assert reply.get_json()["total"] == 2
     assert [s["id"] for s in listed] == [short["session"]["id"], long["session"]["id"]]
     assert [s["email"] for s in listed] == ["bob@example.com", "ann@example.com"]
     assert listed[0]["app_id"] == state.default_app().app_id
     assert gone["session"]["id"] not in [s["id"] for s in listed]
 
 
+def test_list_app_sessions_limited_to_the_soonest(
+    api: Api, client: FlaskClient, state: MockState
+) -> None:
+    login(api, state, "ann@example.com", session_expires_in=120)
+    short = login(api, state, "bob@example.com", session_expires_in=30)
+    body = client.get("/_mock/sessions?limit=1").get_json()
+    assert [s["id"] for s in body["sessions"]] == [short["session"]["id"]]
+    assert body["total"] == 2
+    assert_error(client.get("/_mock/sessions?limit=0"), 400, "validation_error", "limit")
+
+
 def test_list_app_sessions_of_another_app(client: FlaskClient, mock: Controls) -> None:
     other = mock.create_app(name="Other")
     mock.mint_session(email="ann@example.com", app_id=other["app_id"])
-    assert client.get("/_mock/sessions").get_json() == {"sessions": []}
+    assert client.get("/_mock/sessions").get_json() == {"sessions": [], "total": 0}
     listed = client.get(f"/_mock/sessions?app_id={other['app_id']}").get_json()["sessions"]
     assert [s["email"] for s in listed] == ["ann@example.com"]
 
@@ -163,7 +175,7 @@ def test_browse_in_process_matches_http(api: Api, state: MockState, mock: Contro
     assert mock.users("ann")["users"][0]["user_id"] == logged["user_id"]
     assert mock.user(logged["user_id"])["sessions"][0]["id"] == logged["session"]["id"]
     assert mock.extend_session(logged["session"]["id"], 30)["expires_at"] == state.now_ts() + 1800
-    assert mock.sessions()[0]["email"] == "ann@example.com"
+    assert mock.sessions()["sessions"][0]["email"] == "ann@example.com"
     assert mock.revoke_session(logged["session"]["id"])["deleted"] == 1
     with pytest.raises(SessionNotFound):
         mock.revoke_session(logged["session"]["id"])

@@ -28,7 +28,10 @@ start(() => {
     $("[data-col=at]", node).textContent = when(s.expires_at);
   };
   async function list() {
-    const { sessions } = await api("GET", "/_mock/sessions", undefined, inApp());
+    const { sessions, total } = await api("GET", "/_mock/sessions", undefined, inApp());
+    const more = $("#sessions-more");
+    more.textContent = `Showing the ${sessions.length} soonest to expire of ${total}.`;
+    more.hidden = total <= sessions.length;
     sync($("#sessions-body"), sessions, (s) => s.id, (s) => { const n = build(s); update(n, s); return n; }, update);
     $("#sessions-empty").hidden = sessions.length > 0;
     renderClock();
