@@ -66,4 +66,5 @@ def test_control_api_health_lists_the_documented_controls() -> None:
         "sessions",
         "state",
         "totps",
+        "users",
     )
