@@ -6,6 +6,9 @@ exactly as a user checks a deployment; its JUnit XML says which tests failed.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 import subprocess
 import sys
 import time
@@ -22,6 +25,7 @@ from tests.power.variants import Variant
 
 SUITE = Path(conformance.__file__).resolve().parent
 RUN_TIMEOUT = 300
+UNBROKEN = "unbroken"
 
 
 @dataclass
@@ -85,16 +89,17 @@ class PowerReport:
         return "\n".join(head + rows) + "\n"
 
 
-POWER_KEY = pytest.StashKey[PowerReport]()
-
-
-def run_suite(name: str, server: MockServer, workdir: Path) -> Outcome:
-    """Run the behaviour tests of the suite against ``server``; parse its JUnit XML."""
+def run_suite(name: str, server: MockServer, workdir: Path, files: tuple[str, ...] = ()) -> Outcome:
+    """Run the behaviour tests of the suite (or ``files`` of it) against ``server``."""
     app = server.state.default_app()
     xml = workdir / f"{name.replace(' ', '_')}.xml"
+    where = [str(SUITE / f) for f in files] or [
+        str(SUITE),
+        "--ignore",
+        str(SUITE / "test_schema.py"),
+    ]
     command = [
-        sys.executable, "-m", "pytest", str(SUITE),
-        "--ignore", str(SUITE / "test_schema.py"),
+        sys.executable, "-m", "pytest", *where,
         "--moonkey-target", server.url,
         "--moonkey-api-key", app.secret_keys[0],
         "--moonkey-public-token", app.public_token,
@@ -122,10 +127,35 @@ def run_suite(name: str, server: MockServer, workdir: Path) -> Outcome:
     return outcome
 
 
-def serve_and_run(name: str, variant: Variant | None, config: MockConfig, workdir: Path) -> Outcome:
+def serve_and_run(
+    name: str,
+    variant: Variant | None,
+    config: MockConfig,
+    workdir: Path,
+    files: tuple[str, ...] = (),
+) -> Outcome:
     """Patch the fake with ``variant`` (None: unbroken), serve it, run the suite, undo the patch."""
     with pytest.MonkeyPatch.context() as mp:
         if variant is not None:
             variant(mp)
         with MockServer(config) as server:
-            return run_suite(name, server, workdir)
+            return run_suite(name, server, workdir, files)
+
+
+def save(outcome: Outcome, folder: Path) -> None:
+    """Write one outcome where the run's summary collects it (xdist workers write their own)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    slug = re.sub(r"[^a-z0-9]+", "-", outcome.name.lower()).strip("-")
+    (folder / f"{slug}.json").write_text(json.dumps(dataclasses.asdict(outcome)), "utf-8")
+
+
+def load(folder: Path) -> PowerReport:
+    """The outcomes saved in ``folder`` (the unbroken fake as the baseline)."""
+    report = PowerReport()
+    for path in sorted(folder.glob("*.json")):
+        outcome = Outcome(**json.loads(path.read_text("utf-8")))
+        if outcome.name == UNBROKEN:
+            report.baseline = outcome
+        else:
+            report.variants.append(outcome)
+    return report

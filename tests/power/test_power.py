@@ -2,8 +2,8 @@
 
 Each variant of ``tests/power/variants.py`` breaks one documented rule; the suite (its behaviour
 tests, in a child pytest against the served variant) must fail for every one of them and pass on
-the unbroken fake. The number killed is printed at the end of the run and written to
-``reports/power-summary.md``.
+the unbroken fake. Each variant is its own test, so xdist spreads them over the cores; the number
+killed is printed at the end of the run and written to ``reports/power-summary.md``.
 """
 
 from __future__ import annotations
@@ -13,35 +13,30 @@ from pathlib import Path
 import pytest
 
 from mock_server import MockConfig
-from tests.power.runner import POWER_KEY, PowerReport, serve_and_run
-from tests.power.variants import VARIANTS
+from tests.power.runner import UNBROKEN, Outcome, save, serve_and_run
+from tests.power.variants import SUITE_FILES, VARIANTS
 
 
-@pytest.fixture(scope="module")
-def power(
-    pytestconfig: pytest.Config, signing_key_file: str, tmp_path_factory: pytest.TempPathFactory
-) -> PowerReport:
-    """Run the suite against the unbroken fake and every variant (once for the module)."""
+def _run(name: str, signing_key_file: str, tmp_path: Path, pytestconfig: pytest.Config) -> Outcome:
     config = MockConfig(signing_key_file=signing_key_file, strict=False)
-    workdir: Path = tmp_path_factory.mktemp("power")
-    report = PowerReport()
-    report.baseline = serve_and_run("unbroken", None, config, workdir)
-    for name, variant in VARIANTS.items():
-        report.variants.append(serve_and_run(name, variant, config, workdir))
-    pytestconfig.stash[POWER_KEY] = report
-    return report
+    outcome = serve_and_run(name, VARIANTS.get(name), config, tmp_path, SUITE_FILES.get(name, ()))
+    save(outcome, Path(pytestconfig.rootpath) / "reports" / "power")
+    return outcome
 
 
-def test_power_unbroken_fake_passes(power: PowerReport) -> None:
+def test_power_unbroken_fake_passes(
+    signing_key_file: str, tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
     """The faithful fake passes every behaviour test it can run."""
-    baseline = power.baseline
-    assert baseline is not None
+    baseline = _run(UNBROKEN, signing_key_file, tmp_path, pytestconfig)
     assert not baseline.failed, f"the unbroken fake fails {baseline.failed}\n{baseline.output}"
     assert baseline.passed > 0
 
 
 @pytest.mark.parametrize("name", list(VARIANTS))
-def test_power_variant_is_killed(power: PowerReport, name: str) -> None:
+def test_power_variant_is_killed(
+    name: str, signing_key_file: str, tmp_path: Path, pytestconfig: pytest.Config
+) -> None:
     """At least one conformance test fails against the broken variant."""
-    outcome = next(v for v in power.variants if v.name == name)
+    outcome = _run(name, signing_key_file, tmp_path, pytestconfig)
     assert outcome.killed, f"variant '{name}' survived the suite:\n{outcome.output}"

@@ -157,18 +157,20 @@ VARIANTS: dict[str, Variant] = {
     "verify returns another user's session": verify_returns_other_users_session,
 }
 
+from tests.power.variants_conformance import VARIANTS as CONFORMANCE_VARIANTS  # noqa: E402
 from tests.power.variants_totp import VARIANTS as TOTP_VARIANTS  # noqa: E402
-
-VARIANTS.update(TOTP_VARIANTS)
-
+from tests.power.variants_wallets import VARIANTS as WALLET_VARIANTS  # noqa: E402
 from tests.power.variants_webauthn import VARIANTS as WEBAUTHN_VARIANTS  # noqa: E402
 
+VARIANTS.update(TOTP_VARIANTS)
 VARIANTS.update(WEBAUTHN_VARIANTS)
-
-from tests.power.variants_wallets import VARIANTS as WALLET_VARIANTS  # noqa: E402
-
 VARIANTS.update(WALLET_VARIANTS)
-
-from tests.power.variants_conformance import VARIANTS as CONFORMANCE_VARIANTS  # noqa: E402
-
 VARIANTS.update(CONFORMANCE_VARIANTS)
+
+# The rule files run against a variant of one area (the others cannot see it): the session and
+# envelope variants face the whole behaviour suite.
+SUITE_FILES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(TOTP_VARIANTS, ("test_totp.py", "test_passwords.py", "test_users_update.py")),
+    **dict.fromkeys(WEBAUTHN_VARIANTS, ("test_webauthn.py",)),
+    **dict.fromkeys(WALLET_VARIANTS, ("test_wallets.py",)),
+}
