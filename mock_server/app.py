@@ -18,11 +18,12 @@ from .outbox import Outbox
 from .pipeline import NOW_HEADER, add_routes, api_plane, error_reply, render
 from .spec import load_spec
 from .state import MockState
-from .store import InMemoryStore, Store
+from .store import Store, open_store
 from .tokens import KeySet
 from .validation import validators_for
 
 EXTENSION = "moonkey_mock"
+SIGNING_KEYS = "signing_keys"
 
 
 def create_app(
@@ -38,7 +39,7 @@ def create_app(
     Args:
         config: settings (default: from ``MOONKEY_MOCK_*`` variables).
         clock: the one clock (default: a controllable clock over real time).
-        store: the state store (default: a fresh in-memory store).
+        store: the state store (default: the one ``config.store`` names, opened here).
         ids: id source (default: seeded from ``config.random_seed``).
         spec_path: another OpenAPI document (tests of the routing layer).
     """
@@ -48,12 +49,15 @@ def create_app(
     seed_value = (seed or {}).get("random_seed")  # the command line's seed wins
     ids = ids or Ids(config.random_seed if config.random_seed is not None else seed_value)
     spec = load_spec(spec_path)
+    store = store or open_store(config.store)
+    # A durable store that already holds the default app is a restart: its state wins.
+    fresh = store.get_app(config.app_id) is None
     state = MockState(
         config=config,
         clock=clock,
-        store=store or InMemoryStore(),
+        store=store,
         ids=ids,
-        keys=KeySet(ids, clock.now(), config.signing_key_file),
+        keys=_keys(store, ids, clock, config),
         outbox=Outbox(config.outbox_size),
         journal=Journal(config.journal_size),
         faults=Faults(config.held_limit),
@@ -61,13 +65,17 @@ def create_app(
         validators=validators_for(spec),
         seed=seed,
     )
-    state.store.put_app(default_app(config, state.now_ts()))
+    if fresh:
+        state.store.put_app(default_app(config, state.now_ts()))
+    else:
+        state.seed = None  # not applied again over the stored state (install reads it)
     app = Flask("moonkey_mock")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = state
     add_routes(app, state, api_plane(state))
     install_control(app, state)  # /_mock/ (when enabled), fault drops, the seed file
+    state.seed = seed  # a full reset applies it again
     install_index(app, state)  # GET /, /_mock/, /openapi.yaml, /README.md
     app.register_blueprint(idp_blueprint(state))  # fake OAuth provider: not under /_mock/
     _add_error_handlers(app, state)
@@ -78,6 +86,23 @@ def create_app(
         return response
 
     return app
+
+
+def _keys(store: Store, ids: Ids, clock: ControllableClock, config: MockConfig) -> KeySet:
+    """The signing keys: the store's when it has them (JWTs outlive a restart), else new ones.
+
+    A durable store keeps them (one winner when several processes start at once) and is told
+    of every rotation.
+    """
+    saved = store.get_meta(SIGNING_KEYS)
+    if saved is None:
+        keys = KeySet(ids, clock.now(), config.signing_key_file)
+        if not store.durable:
+            return keys
+        saved = store.init_meta(SIGNING_KEYS, keys.export())
+    keys = KeySet.restore(ids, saved)
+    keys.listeners.append(lambda changed: store.put_meta(SIGNING_KEYS, changed.export()))
+    return keys
 
 
 def state_of(app: Flask) -> MockState:

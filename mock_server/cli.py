@@ -46,6 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
     _option(serve, "default_redirect_url", metavar="URL", help="the default app's redirect URL")
     _option(serve, "max_body_bytes", type=int, help="largest API request body (1048576)")
     _option(serve, "otp_max_attempts", type=int, help="wrong passcodes before lock-out (5)")
+    _option(
+        serve,
+        "store",
+        metavar="URL",
+        help="where the state lives: memory:// (default), sqlite:///FILE.db (durable) or "
+        "redis://HOST:PORT/DB (shared by processes)",
+    )
+    _option(
+        serve,
+        "workers",
+        type=int,
+        help="serving processes sharing one sqlite or redis store (default 1)",
+    )
     _add_control_options(serve)
     wait = commands.add_parser(
         "wait",
