@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,8 +37,7 @@ def start_redis(folder: Path) -> Iterator[str]:
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     port = free_port()
     process = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
-        + ["--dir", str(folder)],
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--dir", str(folder)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -51,19 +51,12 @@ def start_redis(folder: Path) -> Iterator[str]:
             except redis.ConnectionError:
                 if process.poll() is not None:
                     raise RuntimeError("redis-server exited at start") from None
-                threading_wait(0.01)
+                threading.Event().wait(0.01)
         yield url
     finally:
         client.close()
         process.terminate()
         process.wait(timeout=TIMEOUT)
-
-
-def threading_wait(seconds: float) -> None:
-    """Wait without sleeping (the project bans time.sleep)."""
-    import threading
-
-    threading.Event().wait(seconds)
 
 
 def url_for(engine: str, tmp_path: Path, redis_base: str | None) -> str:

@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 def encode(record: Any) -> str:
     """``record`` as compact JSON."""
-    return json.dumps(_dump(record), separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(_dump(record), separators=(",", ":"))  # ASCII: lone surrogates survive
 
 
 def decode(model: type[T], text: str | bytes) -> T:

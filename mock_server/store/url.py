@@ -61,13 +61,13 @@ def open_store(url: str) -> Store:
     """The engine of ``url``, opened (and checked: an unreachable server is a ValueError)."""
     parsed = parse_store_url(url)
     if parsed.scheme == "sqlite":
-        from .sqlite_store import SqliteStore
+        from mock_server.store.sqlite_store import SqliteStore
 
         return SqliteStore(parsed.path)
     if parsed.scheme == "redis":
-        from .redis_store import RedisStore
+        from mock_server.store.redis_store import RedisStore
 
         return RedisStore(parsed.url)
-    from .memory import InMemoryStore
+    from mock_server.store.memory import InMemoryStore
 
     return InMemoryStore()

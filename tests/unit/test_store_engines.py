@@ -1,0 +1,185 @@
+"""Store URLs, and what the durable engines promise: restart, schema version, sharing."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from mock_server import ControllableClock, MockConfig, create_app, state_of
+from mock_server.control.inprocess import Controls
+from mock_server.domain import sessions
+from mock_server.models import MagicToken
+from mock_server.store import Store, StoreUrl, open_store, parse_store_url
+from mock_server.store.sqlite_store import SCHEMA_VERSION
+from tests.stores import free_port
+from tests.unit.test_cli import TIMEOUT, _env
+
+
+@pytest.mark.parametrize(
+    ("url", "parsed"),
+    [
+        ("memory://", StoreUrl("memory", "memory://")),
+        ("sqlite:///state.db", StoreUrl("sqlite", "sqlite:///state.db", path="state.db")),
+        ("sqlite:////var/x.db", StoreUrl("sqlite", "sqlite:////var/x.db", path="/var/x.db")),
+        ("redis://127.0.0.1:6379/2", StoreUrl("redis", "redis://127.0.0.1:6379/2")),
+    ],
+)
+def test_store_url_is_parsed_by_scheme(url: str, parsed: StoreUrl) -> None:
+    assert parse_store_url(url) == parsed
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgres://x/y", "unknown store, expected memory://, sqlite:///path/to/file.db"),
+        ("state.db", "unknown store"),
+        ("memory://x", "memory:// takes nothing after the scheme"),
+        ("sqlite://", "give a file"),
+        ("redis:///0", "name the server"),
+        ("redis://h:6379/x", "the database must be a number"),
+        ("redis://h:port/0", "Port could not be cast"),
+    ],
+)
+def test_bad_store_urls_are_one_line_errors(url: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as raised:
+        parse_store_url(url)
+    assert "\n" not in str(raised.value)
+
+
+def test_two_workers_on_memory_are_refused_with_the_reason() -> None:
+    with pytest.raises(ValueError, match="more than one worker needs a shared store"):
+        MockConfig(workers=2)
+    assert MockConfig(workers=2, store="sqlite:///s.db").workers == 2
+
+
+def _serve(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--port", "0", *args],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("store", "message"),
+    [
+        ("ftp://x", "moonkey-mock: cannot start: --store 'ftp://x': unknown store"),
+        (f"redis://127.0.0.1:{free_port()}/0", "cannot reach Redis"),
+        ("sqlite:///no/such/dir/x.db", "--store sqlite: no directory"),
+    ],
+)
+def test_serve_with_a_bad_or_unreachable_store_exits_2_with_one_line(
+    store: str, message: str
+) -> None:
+    result = _serve("--store", store)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "listening" not in result.stdout
+
+
+# --- durable engines -------------------------------------------------------------------
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_engine(request: pytest.FixtureRequest) -> str:
+    """The durable engines."""
+    engine: str = request.param
+    return engine
+
+
+def test_restart_keeps_sessions_apps_and_signing_keys(
+    config: MockConfig, clock: ControllableClock
+) -> None:
+    first = state_of(create_app(config, clock=clock))
+    made = Controls(first).mint_session(email="a@example.com")
+    other = Controls(first).create_app(name="second")
+    first.store.close()
+
+    second = state_of(create_app(config, clock=clock))
+    app = second.default_app()
+    by_token, _ = sessions.verify(second, app, token=made["session_token"], jwt=None, minutes=None)
+    by_jwt, _ = sessions.verify(second, app, token=None, jwt=made["session_jwt"], minutes=None)
+    assert by_token.session is not None
+    assert by_jwt.session is not None
+    assert by_token.session.session_id == by_jwt.session.session_id == made["session"]["id"]
+    assert second.keys.current.kid == first.keys.current.kid
+    assert second.store.get_app(other["app_id"]) is not None
+    second.store.close()
+
+
+def test_restart_does_not_apply_the_seed_again(
+    config: MockConfig, clock: ControllableClock, tmp_path: Path
+) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("users:\n  - email: seeded@example.com\n")
+    seeded = config.with_(seed_file=str(seed))
+    first = state_of(create_app(seeded, clock=clock))
+    assert len(first.store.users(config.app_id)) == 1
+    first.store.close()
+    second = state_of(create_app(seeded, clock=clock))
+    assert len(second.store.users(config.app_id)) == 1
+    second.store.close()
+
+
+def test_a_rotated_key_is_kept(config: MockConfig, clock: ControllableClock) -> None:
+    first = state_of(create_app(config, clock=clock))
+    kid = Controls(first).rotate_keys()["kid"]
+    first.store.close()
+    second = state_of(create_app(config, clock=clock))
+    assert second.keys.current.kid == kid
+    assert len(second.keys.jwks(second.now())["keys"]) == 2
+    second.store.close()
+
+
+@pytest.fixture
+def two(store_url: str) -> Iterator[tuple[Store, Store]]:
+    """Two stores on the same file or database (as two processes would have)."""
+    a, b = open_store(store_url), open_store(store_url)
+    yield a, b
+    a.close()
+    b.close()
+
+
+def test_two_stores_on_one_state_spend_a_single_use_token_once(two: tuple[Store, Store]) -> None:
+    a, b = two
+    tokens = [f"tok{n}" for n in range(100)]
+    for token in tokens:
+        a.put_magic_token(MagicToken(token, "app_x", "user_x", "email_x", "login", 0, 10**9))
+
+    def spend(store: Store) -> list[str]:
+        return [t for t in tokens if store.take_magic_token("app_x", t) is not None]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(spend, [a, b, a, b]))
+    won = [t for r in results for t in r]
+    assert sorted(won) == sorted(tokens)
+    assert a.magic_tokens("app_x") == b.magic_tokens("app_x") == []
+
+
+@pytest.mark.parametrize("store_engine", ["sqlite"])
+def test_sqlite_file_from_a_newer_version_is_refused(store_url: str) -> None:
+    path = store_url.removeprefix("sqlite:///")
+    open_store(store_url).close()
+    with sqlite3.connect(path) as db:
+        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    with pytest.raises(ValueError, match=f"has schema version {SCHEMA_VERSION + 1}, newer"):
+        open_store(store_url)
+
+
+@pytest.mark.parametrize("store_engine", ["sqlite"])
+def test_sqlite_file_is_in_wal_mode_at_the_current_version(store_url: str) -> None:
+    path = store_url.removeprefix("sqlite:///")
+    open_store(store_url).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
