@@ -102,6 +102,7 @@ def _keys(store: Store, ids: Ids, clock: ControllableClock, config: MockConfig) 
         saved = store.init_meta(SIGNING_KEYS, keys.export())
     keys = KeySet.restore(ids, saved)
     keys.listeners.append(lambda changed: store.put_meta(SIGNING_KEYS, changed.export()))
+    keys.refresh = lambda: store.get_meta(SIGNING_KEYS)  # another process may have rotated
     return keys
 
 

@@ -53,12 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="where the state lives: memory:// (default), sqlite:///FILE.db (durable) or "
         "redis://HOST:PORT/DB (shared by processes)",
     )
-    _option(
-        serve,
-        "workers",
-        type=int,
-        help="serving processes sharing one sqlite or redis store (default 1)",
-    )
     _add_control_options(serve)
     wait = commands.add_parser(
         "wait",

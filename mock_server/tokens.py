@@ -94,6 +94,9 @@ class KeySet:
         self._verified: OrderedDict[str, Json] = OrderedDict()
         # Told of each rotation (a durable store saves the keys).
         self.listeners: list[Callable[[KeySet], None]] = []
+        # Reads the keys another process may have rotated (a shared store): tried on a JWT
+        # whose kid is unknown here.
+        self.refresh: Callable[[], str | None] | None = None
         if now is not None:
             key = _load_pem(pem_file) if pem_file else _generate()
             self._add(key, now)
@@ -191,6 +194,13 @@ class KeySet:
         except jwt.PyJWTError:
             return None
         key = next((k for k in self._keys if k.kid == header.get("kid")), None)
+        if key is None and self.refresh is not None:
+            saved = self.refresh()
+            if saved is not None:
+                loaded = [_import_key(raw) for raw in json.loads(saved)]
+                with self._lock:
+                    self._keys = loaded
+                key = next((k for k in loaded if k.kid == header.get("kid")), None)
         if key is None or header.get("alg") != "RS256":
             return None
         try:

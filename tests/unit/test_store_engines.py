@@ -52,12 +52,6 @@ def test_bad_store_urls_are_one_line_errors(url: str, message: str) -> None:
     assert "\n" not in str(raised.value)
 
 
-def test_two_workers_on_memory_are_refused_with_the_reason() -> None:
-    with pytest.raises(ValueError, match="more than one worker needs a shared store"):
-        MockConfig(workers=2)
-    assert MockConfig(workers=2, store="sqlite:///s.db").workers == 2
-
-
 def _serve(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mock_server", "serve", "--port", "0", *args],
@@ -138,6 +132,21 @@ def test_a_rotated_key_is_kept(config: MockConfig, clock: ControllableClock) -> 
     second = state_of(create_app(config, clock=clock))
     assert second.keys.current.kid == kid
     assert len(second.keys.jwks(second.now())["keys"]) == 2
+    second.store.close()
+
+
+def test_a_key_rotated_by_another_process_verifies_here(
+    config: MockConfig, clock: ControllableClock
+) -> None:
+    first = state_of(create_app(config, clock=clock))
+    second = state_of(create_app(config, clock=clock))  # a second process on the same store
+    Controls(first).rotate_keys()
+    made = Controls(first).mint_session(email="a@example.com")
+    app = second.default_app()
+    issued, _ = sessions.verify(second, app, token=None, jwt=made["session_jwt"], minutes=None)
+    assert issued.session is not None
+    assert issued.session.session_id == made["session"]["id"]
+    first.store.close()
     second.store.close()
 
 
