@@ -16,9 +16,11 @@ from .index import install as install_index
 from .journal import Journal
 from .outbox import Outbox
 from .pipeline import NOW_HEADER, add_routes, api_plane, error_reply, render
+from .shared import SharedClock, SharedOutbox
 from .spec import load_spec
 from .state import MockState
 from .store import Store, open_store
+from .store.kv import KvStore
 from .tokens import KeySet
 from .validation import validators_for
 
@@ -44,12 +46,15 @@ def create_app(
         spec_path: another OpenAPI document (tests of the routing layer).
     """
     config = config or MockConfig.from_env()
-    clock = clock or ControllableClock()
+    store = store or open_store(config.store)
+    backend = store.backend if isinstance(store, KvStore) else None  # a shared store
+    clock = clock or (SharedClock(backend) if backend else ControllableClock())
     seed = read_seed(config.seed_file) if config.seed_file else None
     seed_value = (seed or {}).get("random_seed")  # the command line's seed wins
-    ids = ids or Ids(config.random_seed if config.random_seed is not None else seed_value)
+    given_ids = ids
+    seed_text = config.random_seed if config.random_seed is not None else seed_value
+    ids = ids or Ids(seed_text)
     spec = load_spec(spec_path)
-    store = store or open_store(config.store)
     # A durable store that already holds the default app is a restart: its state wins.
     fresh = store.get_app(config.app_id) is None
     state = MockState(
@@ -58,7 +63,7 @@ def create_app(
         store=store,
         ids=ids,
         keys=_keys(store, ids, clock, config),
-        outbox=Outbox(config.outbox_size),
+        outbox=SharedOutbox(backend, config.outbox_size) if backend else Outbox(config.outbox_size),
         journal=Journal(config.journal_size),
         faults=Faults(config.held_limit),
         spec=spec,
@@ -68,6 +73,13 @@ def create_app(
     if fresh:
         state.store.put_app(default_app(config, state.now_ts()))
     else:
+        if given_ids is None and seed_text is not None:
+            # Each start on a stored state (a restart, or one of --workers) draws its own
+            # sequence: the same seeded ids again would overwrite stored sessions.
+            with store.atomic():
+                starts = int(store.get_meta("starts") or 0) + 1
+                store.put_meta("starts", str(starts))
+            ids.reseed(f"{seed_text}#{starts}")
         state.seed = None  # not applied again over the stored state (install reads it)
     app = Flask("moonkey_mock")
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes

@@ -15,6 +15,7 @@ from mock_server import ControllableClock, MockConfig, create_app, state_of
 from mock_server.control.inprocess import Controls
 from mock_server.domain import sessions
 from mock_server.models import MagicToken
+from mock_server.outbox import Message
 from mock_server.store import Store, StoreUrl, open_store, parse_store_url
 from mock_server.store.sqlite_store import SCHEMA_VERSION
 from tests.stores import free_port
@@ -52,6 +53,12 @@ def test_bad_store_urls_are_one_line_errors(url: str, message: str) -> None:
     assert "\n" not in str(raised.value)
 
 
+def test_two_workers_on_memory_are_refused_with_the_reason() -> None:
+    with pytest.raises(ValueError, match="more than one worker needs a shared store"):
+        MockConfig(workers=2)
+    assert MockConfig(workers=2, store="sqlite:///s.db").workers == 2
+
+
 def _serve(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mock_server", "serve", "--port", "0", *args],
@@ -67,14 +74,14 @@ def _serve(*args: str) -> subprocess.CompletedProcess[str]:
     ("store", "message"),
     [
         ("ftp://x", "moonkey-mock: cannot start: --store 'ftp://x': unknown store"),
-        (f"redis://127.0.0.1:{free_port()}/0", "cannot reach Redis"),
+        ("redis://127.0.0.1:{free}/0", "cannot reach Redis"),
         ("sqlite:///no/such/dir/x.db", "--store sqlite: no directory"),
     ],
 )
 def test_serve_with_a_bad_or_unreachable_store_exits_2_with_one_line(
     store: str, message: str
 ) -> None:
-    result = _serve("--store", store)
+    result = _serve("--store", store.format(free=free_port()))
     assert result.returncode == 2
     assert message in result.stderr
     assert result.stderr.count("\n") == 1
@@ -192,3 +199,29 @@ def test_sqlite_file_is_in_wal_mode_at_the_current_version(store_url: str) -> No
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_two_fakes_on_one_store_share_the_outbox_and_the_clock(config: MockConfig) -> None:
+    # no clock given: each fake's clock keeps its offset in the store
+    first, second = (state_of(create_app(config)) for _ in range(2))
+    real = ControllableClock()
+    try:
+        Controls(first).advance(seconds=3600)
+        assert abs(second.now() - first.now()) < 5
+        assert second.now() > real.now().timestamp() + 3500
+        Controls(second).freeze()
+        assert first.clock.frozen
+        assert second.now() == first.now()
+        Controls(first).reset_clock()
+        assert not second.clock.frozen
+        assert abs(second.now() - real.now().timestamp()) < 5
+
+        message = Message("msg_1", config.app_id, "otp", "email", "a@example.com", "u", "m", 1, 2)
+        first.outbox.add(message)
+        assert second.outbox.messages(config.app_id) == [message]
+        assert second.outbox.wait(None, "a@example.com", timeout=5) == [message]
+        Controls(second).clear_outbox()
+        assert first.outbox.messages() == []
+    finally:
+        first.store.close()
+        second.store.close()

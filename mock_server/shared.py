@@ -1,0 +1,186 @@
+"""The outbox and the clock kept in a durable store, so every process serving it sees the same.
+
+Two ``moonkey-mock serve`` processes on one Redis (or ``--workers`` on one SQLite file) must
+behave as one fake: a passcode sent by one is listed by the other's ``/_mock/outbox``, and time
+travel asked of one moves the other's clock. :class:`SharedOutbox` and :class:`SharedClock`
+keep the same interfaces as :class:`~mock_server.outbox.Outbox` and
+:class:`~mock_server.clock.ControllableClock` and store their state through the store's backend
+(outside any app's records, so resetting an app's records leaves them to their own controls).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from mock_server.clock import Clock, ControllableClock, _aware
+from mock_server.outbox import Message, Outbox
+from mock_server.store.codec import decode, encode
+from mock_server.store.kv import APP, GLOBAL, META, Backend
+
+CLOCK = "clock"
+SEQUENCE = "outbox_seq"
+POLL_SECONDS = 0.02  # how often a waiting outbox reader looks for another process's messages
+
+
+def _box(app_id: str) -> str:
+    return "outbox:" + app_id
+
+
+class SharedOutbox(Outbox):
+    """The outbox in the store: messages by app, numbered in one sequence across processes."""
+
+    def __init__(self, backend: Backend, size: int = 10_000) -> None:
+        super().__init__(size)
+        self._backend = backend
+
+    def add(self, message: Message) -> None:
+        """Record a message (trimming the app's oldest beyond ``size``) and wake waiters."""
+        b = self._backend
+        with b.transaction():
+            seq = int(b.get(GLOBAL, META, SEQUENCE) or 0) + 1
+            b.put(GLOBAL, META, SEQUENCE, str(seq))
+            b.put(_box(message.app_id), "message", f"{seq:015d}", encode(message))
+            over = b.count(_box(message.app_id), "message") - self.size
+            if over > 0:
+                for key in b.keys(_box(message.app_id), "message")[:over]:
+                    b.pop(_box(message.app_id), "message", key)
+        with self._changed:
+            self._changed.notify_all()
+        for listener in self.listeners:
+            listener(message)
+
+    def _numbered(self, app_id: str) -> list[tuple[str, Message]]:
+        b = self._backend
+        keys = b.keys(_box(app_id), "message")
+        values = b.values(_box(app_id), "message")
+        return [(k, decode(Message, v)) for k, v in zip(keys, values, strict=False)]
+
+    def messages(
+        self, app_id: str | None = None, to: str | None = None, kind: str | None = None
+    ) -> list[Message]:
+        """Messages matching the filters, newest first (``to`` is case-insensitive)."""
+        wanted = to.strip().lower() if to else None
+        chosen = [app_id] if app_id is not None else self._backend.keys(GLOBAL, APP)
+        numbered = sorted(item for a in chosen for item in self._numbered(a))
+        return [
+            m
+            for _, m in reversed(numbered)
+            if (wanted is None or m.to.lower() == wanted) and (kind is None or m.kind == kind)
+        ]
+
+    def wait(
+        self,
+        app_id: str | None,
+        to: str | None,
+        *,
+        timeout: float,
+        newer_than: int = 0,
+        kind: str | None = None,
+    ) -> list[Message]:
+        """Block up to ``timeout`` real seconds until more than ``newer_than`` messages match.
+
+        Another process's message wakes no condition here: the store is looked at again every
+        :data:`POLL_SECONDS`.
+        """
+        remaining = int(timeout / POLL_SECONDS) + 1
+        with self._changed:
+            self._waiting += 1
+            self._changed.notify_all()
+        try:
+            # The condition is never held while the store is read: a writer holds the store's
+            # transaction while it notifies.
+            while remaining and len(self.messages(app_id, to, kind)) <= newer_than:
+                with self._changed:
+                    self._changed.wait(POLL_SECONDS)
+                remaining -= 1
+        finally:
+            with self._changed:
+                self._waiting -= 1
+        return self.messages(app_id, to, kind)
+
+    def clear(self, app_id: str | None = None) -> None:
+        """Forget all messages, or one app's."""
+        b = self._backend
+        with b.transaction():
+            for chosen in [app_id] if app_id is not None else b.keys(GLOBAL, APP):
+                b.clear(_box(chosen))
+
+
+class SharedClock(ControllableClock):
+    """A controllable clock whose offset and frozen instant live in the store.
+
+    Reading the time reads them (one lookup); a change is made inside the store's transaction,
+    so two processes' advances add up and a range check holds across both.
+    """
+
+    def __init__(self, backend: Backend, source: Clock | None = None) -> None:
+        super().__init__(source)
+        self._backend = backend
+        self._changing = threading.local()
+
+    def now(self) -> _dt.datetime:
+        """The fake's current instant, as every process sharing the store sees it."""
+        if getattr(self._changing, "active", False):
+            return super().now()
+        offset, frozen = self._read()
+        if frozen is not None:
+            return frozen
+        return _aware(self._source.now()) + offset
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the clock stands still."""
+        return self._read()[1] is not None
+
+    def _read(self) -> tuple[_dt.timedelta, _dt.datetime | None]:
+        raw = self._backend.get(GLOBAL, META, CLOCK)
+        if raw is None:
+            return _dt.timedelta(0), None
+        saved = json.loads(raw)
+        frozen = saved["frozen_at"]
+        at = None if frozen is None else _dt.datetime.fromtimestamp(frozen, _dt.UTC)
+        return _dt.timedelta(seconds=saved["offset"]), at
+
+    @contextmanager
+    def _change(self) -> Iterator[None]:
+        with self._backend.transaction():
+            self._offset, self._frozen_at = self._read()
+            self._changing.active = True
+            try:
+                yield
+            finally:
+                self._changing.active = False
+                frozen = None if self._frozen_at is None else self._frozen_at.timestamp()
+                saved = {"offset": self._offset.total_seconds(), "frozen_at": frozen}
+                self._backend.put(GLOBAL, META, CLOCK, json.dumps(saved))
+
+    def shift(
+        self, delta: _dt.timedelta, *, within: tuple[_dt.datetime, _dt.datetime] | None = None
+    ) -> _dt.datetime:
+        """Move the clock by ``delta`` for every process."""
+        with self._change():
+            return super().shift(delta, within=within)
+
+    def move_to(self, when: _dt.datetime, *, freeze: bool | None = None) -> _dt.datetime:
+        """Jump to ``when`` for every process."""
+        with self._change():
+            return super().move_to(when, freeze=freeze)
+
+    def freeze(self) -> _dt.datetime:
+        """Stop the clock for every process."""
+        with self._change():
+            return super().freeze()
+
+    def unfreeze(self) -> _dt.datetime:
+        """Let the clock run again for every process."""
+        with self._change():
+            return super().unfreeze()
+
+    def reset(self) -> _dt.datetime:
+        """Back to the source's time, running, for every process."""
+        with self._change():
+            return super().reset()
