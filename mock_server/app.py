@@ -16,7 +16,7 @@ from .index import install as install_index
 from .journal import Journal
 from .outbox import Outbox
 from .pipeline import NOW_HEADER, add_routes, api_plane, error_reply, render
-from .shared import SharedClock, SharedOutbox
+from .shared import SharedClock, SharedFaults, SharedOutbox
 from .spec import load_spec
 from .state import MockState
 from .store import Store, open_store
@@ -65,7 +65,7 @@ def create_app(
         keys=_keys(store, ids, clock, config),
         outbox=SharedOutbox(backend, config.outbox_size) if backend else Outbox(config.outbox_size),
         journal=Journal(config.journal_size),
-        faults=Faults(config.held_limit),
+        faults=SharedFaults(backend, config.held_limit) if backend else Faults(config.held_limit),
         spec=spec,
         validators=validators_for(spec),
         seed=seed,

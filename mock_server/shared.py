@@ -1,4 +1,4 @@
-"""The outbox and the clock kept in a durable store, so every process serving it sees the same.
+"""The outbox, clock and fault rules kept in a durable store: every process sees the same.
 
 Two ``moonkey-mock serve`` processes on one Redis (or ``--workers`` on one SQLite file) must
 behave as one fake: a passcode sent by one is listed by the other's ``/_mock/outbox``, and time
@@ -10,13 +10,31 @@ keep the same interfaces as :class:`~mock_server.outbox.Outbox` and
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
+import secrets
 import threading
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from mock_server.clock import Clock, ControllableClock, _aware
+from mock_server.faults import (
+    Chance,
+    Delay,
+    Drop,
+    FaultCall,
+    Faults,
+    Fired,
+    Hang,
+    Json,
+    RateLimit,
+    Respond,
+    Rule,
+    Target,
+)
 from mock_server.outbox import Message, Outbox
 from mock_server.store.codec import decode, encode
 from mock_server.store.kv import APP, GLOBAL, META, Backend
@@ -184,3 +202,173 @@ class SharedClock(ControllableClock):
         """Back to the source's time, running, for every process."""
         with self._change():
             return super().reset()
+
+
+FAULT, FAULT_COUNTERS, FAULTS_VERSION = "fault", "fault_counters", "faults_version"
+_ACTIONS: dict[str, type[Any]] = {
+    "error": Respond,
+    "delay": Delay,
+    "drop": Drop,
+    "hang": Hang,
+    "rate_limit": RateLimit,
+}
+
+
+def _rule_text(rule: Rule) -> str:
+    target = dataclasses.asdict(rule.target)
+    ids = rule.target.operation_ids
+    target["operation_ids"] = None if ids is None else sorted(ids)
+    return json.dumps(
+        {
+            "id": rule.id,
+            "app_id": rule.app_id,
+            "action": {"name": rule.action.name, **dataclasses.asdict(rule.action)},
+            "target": target,
+            "match": rule.match,
+            "times": rule.times,
+            "probability": rule.probability,
+            "created_at": rule.created_at,
+        }
+    )
+
+
+def _rule_from(text: str) -> Rule:
+    raw = json.loads(text)
+    fields = dict(raw["action"])
+    action = _ACTIONS[fields.pop("name")](**fields)
+    target = dict(raw["target"])
+    ids = target["operation_ids"]
+    target["operation_ids"] = None if ids is None else frozenset(ids)
+    return Rule(
+        id=raw["id"],
+        app_id=raw["app_id"],
+        action=action,
+        target=Target(**target),
+        match=raw["match"],
+        times=raw["times"],
+        probability=raw["probability"],
+        created_at=raw["created_at"],
+    )
+
+
+def _counters(rule: Rule) -> str:
+    return json.dumps({"remaining": rule.remaining, "fired": rule.fired, "hits": list(rule.hits)})
+
+
+class SharedFaults(Faults):
+    """Fault rules and their counters in the store: a rule added through one process fires in
+    every process, and ``times``, ``fired`` and rate-limit windows are counted across all of
+    them (each firing is decided inside the store's transaction).
+
+    Held calls stay per process: the ``max_held`` bound counts this process's threads, and
+    removing a rule releases the calls it holds here at once, elsewhere at their next look.
+    """
+
+    def __init__(self, backend: Backend, max_held: int) -> None:
+        self._rules: tuple[Rule, ...] = ()
+        self._backend = backend
+        self._known: dict[str, Rule] = {}  # this process's Rule objects (their events, holds)
+        self._version: str | None = None
+        super().__init__(max_held)
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The active rules, as the store lists them (the pipeline's "is a rule armed?")."""
+        if not self._lock.locked():  # never read the store under the rules' lock
+            self._sync()
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: tuple[Rule, ...]) -> None:
+        self._rules = rules
+
+    def _bump(self) -> None:
+        self._backend.put(GLOBAL, META, FAULTS_VERSION, secrets.token_hex(8))
+
+    def _sync(self) -> None:
+        """Take the store's rule list when another process changed it."""
+        version = self._backend.get(GLOBAL, META, FAULTS_VERSION)
+        if version == self._version:
+            return
+        rules = []
+        for text in self._backend.values(GLOBAL, FAULT):
+            rule = _rule_from(text)
+            rules.append(self._known.setdefault(rule.id, rule))
+        listed = {r.id for r in rules}
+        for rule_id in [k for k in self._known if k not in listed]:
+            self._known.pop(rule_id).released.set()
+        self._rules = tuple(rules)
+        self._version = version
+
+    def _load_counters(self, rule: Rule) -> None:
+        raw = self._backend.get(GLOBAL, FAULT_COUNTERS, rule.id)
+        if raw is not None:
+            saved = json.loads(raw)
+            rule.remaining, rule.fired = saved["remaining"], saved["fired"]
+            rule.hits = deque(saved["hits"])
+
+    def add(self, rule: Rule) -> Rule:
+        """Activate ``rule`` for every process."""
+        with self._backend.transaction():
+            self._backend.put(GLOBAL, FAULT, rule.id, _rule_text(rule))
+            self._backend.put(GLOBAL, FAULT_COUNTERS, rule.id, _counters(rule))
+            self._bump()
+        self._known[rule.id] = rule
+        self._sync()
+        return rule
+
+    def remove(self, rule_id: str) -> Rule | None:
+        """Deactivate one rule everywhere; None when unknown."""
+        with self._backend.transaction():
+            self._sync()
+            found = self._known.get(rule_id)
+            if found is not None:
+                self._load_counters(found)
+            text = self._backend.pop(GLOBAL, FAULT, rule_id)
+            self._backend.pop(GLOBAL, FAULT_COUNTERS, rule_id)
+            self._bump()
+        self._sync()
+        if text is None:
+            return None
+        return found if found is not None else _rule_from(text)
+
+    def clear(self, app_id: str | None = None) -> int:
+        """Remove every rule (or one app's) everywhere; the count removed."""
+        with self._backend.transaction():
+            self._sync()
+            gone = [r.id for r in self.rules if app_id is None or r.app_id == app_id]
+            for rule_id in gone:
+                self._backend.pop(GLOBAL, FAULT, rule_id)
+                self._backend.pop(GLOBAL, FAULT_COUNTERS, rule_id)
+            self._bump()
+        self._sync()
+        super().clear(app_id)  # releases calls held here by rules already spent
+        return len(gone)
+
+    def views(self, app_id: str | None = None) -> list[Json]:
+        """The rules (or one app's) as JSON, with the counters every process shares."""
+        with self._backend.transaction():
+            self._sync()
+            for rule in self.rules:
+                self._load_counters(rule)
+            return super().views(app_id)
+
+    def fire(self, call: FaultCall, now: Callable[[], float], rng: Chance) -> Fired | None:
+        """Apply the store's rules to ``call``."""
+        self._sync()
+        return super().fire(call, now, rng)
+
+    def _decide(self, rule: Rule, now: Callable[[], float], rng: Chance) -> float | None:
+        """Decide inside the store's transaction on the shared counters, then save them."""
+        with self._backend.transaction():
+            if self._backend.get(GLOBAL, FAULT, rule.id) is None:
+                return None  # removed by another process since this one last looked
+            self._load_counters(rule)
+            decided = super()._decide(rule, now, rng)
+            if rule.remaining == 0:
+                self._backend.pop(GLOBAL, FAULT, rule.id)
+                self._backend.pop(GLOBAL, FAULT_COUNTERS, rule.id)
+                self._bump()
+            else:
+                self._backend.put(GLOBAL, FAULT_COUNTERS, rule.id, _counters(rule))
+            return decided

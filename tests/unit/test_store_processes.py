@@ -67,6 +67,32 @@ def test_two_serve_processes_on_one_redis_are_one_fake(two_on_redis: tuple[str, 
     assert abs(seen["now"] - advanced.json()["now"]) < 5
 
 
+def test_two_serve_processes_count_fault_rules_and_rate_limits_exactly(
+    two_on_redis: tuple[str, str],
+) -> None:
+    a, b = two_on_redis
+    token = _post(a, "/_mock/sessions", {"email": "f@example.com"}).json()["session_token"]
+    verify = "/v1/auth/sessions/verify"
+    rule = {"operation_id": "VerifySession", "action": "error", "status": 503, "times": 3}
+    added = requests.post(f"{a}/_mock/faults", json=rule, timeout=TIMEOUT).json()
+    statuses = [_post(base, verify, {"session_token": token}).status_code for base in (a, b) * 4]
+    assert sorted(statuses) == [200] * 5 + [503] * 3
+    assert requests.get(f"{b}/_mock/faults", timeout=TIMEOUT).json()["faults"] == []
+    assert added["remaining"] == 3
+
+    limit = {"operation_id": "VerifySession", "limit": 4, "window_seconds": 3600}
+    made = requests.post(f"{b}/_mock/faults/rate_limit", json=limit, timeout=TIMEOUT)
+    assert made.status_code == 200, made.text
+    with ThreadPoolExecutor(4) as pool:
+        calls = pool.map(
+            lambda base: _post(base, verify, {"session_token": token}).status_code, (a, b) * 5
+        )
+        statuses = list(calls)
+    assert sorted(statuses) == [200] * 4 + [429] * 6
+    (shown,) = requests.get(f"{a}/_mock/faults", timeout=TIMEOUT).json()["faults"]
+    assert shown["fired"] == 6
+
+
 @pytest.fixture(params=["sqlite", "redis"])
 def store_engine(request: pytest.FixtureRequest) -> str:
     """The shared engines."""
