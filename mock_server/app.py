@@ -16,11 +16,11 @@ from .index import install as install_index
 from .journal import Journal
 from .outbox import Outbox
 from .pipeline import NOW_HEADER, add_routes, api_plane, error_reply, render
-from .shared import SharedClock, SharedFaults, SharedOutbox
+from .shared import SharedClock, SharedFaults, SharedJournal, SharedOutbox
 from .spec import load_spec
 from .state import MockState
 from .store import Store, open_store
-from .store.kv import KvStore
+from .store.kv import Backend, KvStore
 from .tokens import KeySet
 from .validation import validators_for
 
@@ -55,6 +55,7 @@ def create_app(
     seed_text = config.random_seed if config.random_seed is not None else seed_value
     ids = ids or Ids(seed_text)
     spec = load_spec(spec_path)
+    outbox, journal, faults = _shared_parts(config, backend)
     # A durable store that already holds the default app is a restart: its state wins.
     fresh = store.get_app(config.app_id) is None
     state = MockState(
@@ -63,9 +64,9 @@ def create_app(
         store=store,
         ids=ids,
         keys=_keys(store, ids, clock, config),
-        outbox=SharedOutbox(backend, config.outbox_size) if backend else Outbox(config.outbox_size),
-        journal=Journal(config.journal_size),
-        faults=SharedFaults(backend, config.held_limit) if backend else Faults(config.held_limit),
+        outbox=outbox,
+        journal=journal,
+        faults=faults,
         spec=spec,
         validators=validators_for(spec),
         seed=seed,
@@ -98,6 +99,17 @@ def create_app(
         return response
 
     return app
+
+
+def _shared_parts(config: MockConfig, backend: Backend | None) -> tuple[Outbox, Journal, Faults]:
+    """The outbox, journal and fault rules: in the store when it is shared, else in memory."""
+    if backend is None:
+        return Outbox(config.outbox_size), Journal(config.journal_size), Faults(config.held_limit)
+    return (
+        SharedOutbox(backend, config.outbox_size),
+        SharedJournal(backend, config.journal_size),
+        SharedFaults(backend, config.held_limit),
+    )
 
 
 def _keys(store: Store, ids: Ids, clock: ControllableClock, config: MockConfig) -> KeySet:

@@ -1,4 +1,4 @@
-"""The outbox, clock and fault rules kept in a durable store: every process sees the same.
+"""Outbox, journal, clock and fault rules kept in a durable store: every process sees the same.
 
 Two ``moonkey-mock serve`` processes on one Redis (or ``--workers`` on one SQLite file) must
 behave as one fake: a passcode sent by one is listed by the other's ``/_mock/outbox``, and time
@@ -35,6 +35,7 @@ from mock_server.faults import (
     Rule,
     Target,
 )
+from mock_server.journal import ENTRY_OVERHEAD, Entry, Journal, bounded
 from mock_server.outbox import Message, Outbox
 from mock_server.store.codec import decode, encode
 from mock_server.store.kv import APP, GLOBAL, META, Backend
@@ -57,15 +58,13 @@ class SharedOutbox(Outbox):
 
     def add(self, message: Message) -> None:
         """Record a message (trimming the app's oldest beyond ``size``) and wake waiters."""
-        b = self._backend
+        b, box = self._backend, _box(message.app_id)
+        seq = b.incr(SEQUENCE)
         with b.transaction():
-            seq = int(b.get(GLOBAL, META, SEQUENCE) or 0) + 1
-            b.put(GLOBAL, META, SEQUENCE, str(seq))
-            b.put(_box(message.app_id), "message", f"{seq:015d}", encode(message))
-            over = b.count(_box(message.app_id), "message") - self.size
-            if over > 0:
-                for key in b.keys(_box(message.app_id), "message")[:over]:
-                    b.pop(_box(message.app_id), "message", key)
+            b.put(box, "message", f"{seq:015d}", encode(message))
+            over = b.count(box, "message") - self.size
+            for key in b.first_keys(box, "message", over) if over > 0 else ():
+                b.pop(box, "message", key)
         with self._changed:
             self._changed.notify_all()
         for listener in self.listeners:
@@ -372,3 +371,75 @@ class SharedFaults(Faults):
             else:
                 self._backend.put(GLOBAL, FAULT_COUNTERS, rule.id, _counters(rule))
             return decided
+
+
+JOURNAL_SEQUENCE = "journal_seq"
+
+
+def _log(app_id: str) -> str:
+    return "journal:" + app_id
+
+
+class SharedJournal(Journal):
+    """The request journal in the store: every process's calls, numbered in one sequence.
+
+    Bounded by ``size`` entries per app (bodies as previews, as in memory); the global byte
+    bound of the in-memory journal does not apply (the store holds the entries, not the heap).
+    """
+
+    def __init__(self, backend: Backend, size: int = 10_000) -> None:
+        super().__init__(size)
+        self._backend = backend
+
+    def record(self, *, body: Any = None, response: Any = None, **values: Any) -> Entry:
+        """Append an entry (``seq`` from the store's counter; bodies are bounded)."""
+        body, body_size = bounded(body)
+        response, response_size = bounded(response)
+        size = ENTRY_OVERHEAD + body_size + response_size
+        b = self._backend
+        seq = b.incr(JOURNAL_SEQUENCE)
+        entry = Entry(seq=seq, body=body, response=response, size=size, **values)
+        log = _log(entry.app_id)
+        with b.transaction():
+            b.put(log, "entry", f"{seq:015d}", encode(entry))
+            over = b.count(log, "entry") - self.size
+            for key in b.first_keys(log, "entry", over) if over > 0 else ():
+                b.pop(log, "entry", key)
+        return entry
+
+    @property
+    def bytes(self) -> int:
+        """What the entries hold, roughly, in bytes (read from the store)."""
+        return sum(e.size for e in self.entries())
+
+    def entries(
+        self,
+        *,
+        app_id: str | None = None,
+        operation_id: str | None = None,
+        status: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[Entry]:
+        """Matching entries of every process, oldest first."""
+        chosen = [app_id] if app_id is not None else self._known_logs()
+        found = [
+            decode(Entry, raw) for a in chosen for raw in self._backend.values(_log(a), "entry")
+        ]
+        return [
+            e
+            for e in sorted(found, key=lambda e: e.seq)
+            if (operation_id is None or e.operation_id == operation_id)
+            and (status is None or e.status == status)
+            and (since is None or e.at >= since)
+            and (until is None or e.at <= until)
+        ]
+
+    def _known_logs(self) -> list[str]:
+        return ["", *self._backend.keys(GLOBAL, APP)]  # "": calls no app was found for
+
+    def clear(self, app_id: str | None = None) -> None:
+        """Drop all entries, or one app's."""
+        with self._backend.transaction():
+            for chosen in [app_id] if app_id is not None else self._known_logs():
+                self._backend.clear(_log(chosen))

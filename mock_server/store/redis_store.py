@@ -112,6 +112,12 @@ class RedisBackend:
     def keys(self, app: str, kind: str) -> list[str]:
         return cast(list[str], self.client.zrange(_order(app, kind), 0, -1))
 
+    def first_keys(self, app: str, kind: str, count: int) -> list[str]:
+        return cast(list[str], self.client.zrange(_order(app, kind), 0, count - 1))
+
+    def incr(self, name: str) -> int:
+        return int(self.client.incr(f"{PREFIX}counter:{name}"))
+
     def values(self, app: str, kind: str) -> list[str]:
         keys = self.keys(app, kind)
         if not keys:

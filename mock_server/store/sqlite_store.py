@@ -132,6 +132,23 @@ class SqliteBackend:
             ).fetchall()
         return [str(r[0]) for r in rows]
 
+    def first_keys(self, app: str, kind: str, count: int) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key FROM records WHERE app=? AND kind=? ORDER BY rowid LIMIT ?",
+                (app, kind, count),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def incr(self, name: str) -> int:
+        with self.transaction():
+            row = self._db.execute(
+                "INSERT INTO records VALUES ('', 'counter', ?, '1') ON CONFLICT (app, kind, key)"
+                " DO UPDATE SET value=CAST(value AS INTEGER) + 1 RETURNING value",
+                (name,),
+            ).fetchone()
+        return int(row[0])
+
     def count(self, app: str | None, kind: str) -> int:
         with self._lock:
             if app is None:

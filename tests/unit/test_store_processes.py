@@ -62,6 +62,10 @@ def test_two_serve_processes_on_one_redis_are_one_fake(two_on_redis: tuple[str, 
         assert _post(b, "/v1/auth/sessions/verify", body).status_code == 200
     _login_by_code(a, b, b, "y@example.com")
     _login_by_code(b, a, a, "z@example.com")
+    journal = {"operation_id": "VerifyOtp", "count": "true"}
+    for base in (a, b):  # each process's journal lists both processes' calls
+        counted = requests.get(f"{base}/_mock/requests", params=journal, timeout=TIMEOUT)
+        assert counted.json() == {"count": 4}
     advanced = requests.post(f"{a}/_mock/clock/advance", json={"hours": 2}, timeout=TIMEOUT)
     seen = requests.get(f"{b}/_mock/clock", timeout=TIMEOUT).json()
     assert abs(seen["now"] - advanced.json()["now"]) < 5
