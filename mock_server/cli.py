@@ -184,6 +184,7 @@ def serve(options: dict[str, object]) -> int:
         pass
     finally:
         server.close()
+        state.store.close()  # a SQLite file is checkpointed, a Redis pool released
     return 0
 
 

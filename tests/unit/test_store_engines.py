@@ -225,3 +225,24 @@ def test_two_fakes_on_one_store_share_the_outbox_and_the_clock(config: MockConfi
     finally:
         first.store.close()
         second.store.close()
+
+
+@pytest.mark.parametrize("store_engine", ["sqlite"])
+def test_sqlite_file_of_an_older_version_is_migrated_keeping_its_records(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mock_server.store import sqlite_store
+
+    old = open_store(store_url)
+    old.put_meta("kept", "yes")
+    old.close()
+    step = "CREATE INDEX records_kind ON records (kind)"
+    monkeypatch.setattr(sqlite_store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(sqlite_store.MIGRATIONS, SCHEMA_VERSION + 1, (step,))
+    migrated = open_store(store_url)
+    assert migrated.get_meta("kept") == "yes"
+    migrated.close()
+    with sqlite3.connect(store_url.removeprefix("sqlite:///")) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        assert "records_kind" in names
