@@ -19,6 +19,14 @@ NOW_HEADER = "X-Moonkey-Mock-Now"
 _SECRET_FIELDS = ("session_token", "session_jwt", "token", "otp", "code", "api_key")
 
 
+class KeyRefused(RuntimeError):
+    """The target refused the suite's own secret key in the middle of a run.
+
+    Not a conformance failure of the rule being checked: the rule could not be checked at
+    all, so the test ends in this error rather than in a (vacuous) pass or a rule failure.
+    """
+
+
 def shorten(value: str, keep: int = 12) -> str:
     """``value`` cut to ``keep`` characters plus an ellipsis (secrets in reports)."""
     return value if len(value) <= keep else value[:keep] + "…"
@@ -77,6 +85,10 @@ class Exchange:
         return None
 
 
+def _error_type(body: Any) -> Any:
+    return body.get("error_type") if isinstance(body, dict) else None
+
+
 class ApiClient:
     """HTTP client of a MoonKey target authorised with a secret key.
 
@@ -122,6 +134,12 @@ class ApiClient:
         except ValueError:
             body = response.text
         label = auth_label or ("secret key" if key == "" else "none" if key is None else "other")
+        own = sent_headers.get("Authorization") == f"Bearer {self.api_key}"
+        if own and response.status_code == 401 and _error_type(body) == "unauthorized":
+            raise KeyRefused(
+                f"{method} {path}: the target refused the suite's secret key (401 unauthorized);"
+                " the rule could not be checked"
+            )
         return Exchange(
             method=method,
             path=path,

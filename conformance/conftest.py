@@ -3,8 +3,9 @@
 ``pytest conformance --target URL --api-key KEY`` checks a deployment; without a target the
 suite starts the fake in-process. Markers:
 
-- ``rule(text)``: the documented rule a test checks, naming its source line (seed ``Lnn``,
-  reference ``§n``, decision ``Dn``, ledger ``docs/decisions.md Ln``); used by the report.
+- ``rule(text, source=URL)``: the documented rule a test checks (naming decisions ``Dn``/``Cn``
+  in the text) and where anyone can read it: a public documentation URL or a
+  ``docs/decisions.md#section`` (:mod:`conformance.sources`); used by the report.
 - ``needs_control(*names)``: the test drives the fake through ``/_mock/<name>``; skipped, with a
   reason naming the control, on a target that does not offer it.
 - ``time_dependent``: the test moves time: the ``clock`` control, or real waiting with
@@ -43,7 +44,9 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
 
 def pytest_configure(config: pytest.Config) -> None:
     """Declare the suite's markers and turn its per-rule report on."""
-    config.addinivalue_line("markers", "rule(text): the documented rule the test checks")
+    config.addinivalue_line(
+        "markers", "rule(text, source=URL): the documented rule the test checks, and where"
+    )
     config.addinivalue_line(
         "markers", "needs_control(*names): the test needs these /_mock/ controls"
     )
@@ -77,17 +80,23 @@ def reader(pytestconfig: pytest.Config, target: Target) -> CodeReader:
 
 
 @pytest.fixture(scope="session")
-def flows(api: ApiClient, reader: CodeReader) -> Iterator[Flows]:
-    """The suite's users and logins; every user it created is deleted at the end."""
+def flows(pytestconfig: pytest.Config, api: ApiClient, reader: CodeReader) -> Iterator[Flows]:
+    """The suite's users and logins; every user it created is deleted at the end.
+
+    The clean-up runs however the run ends (failures, Ctrl-C); what could not be deleted is
+    listed in the summary and fails the run.
+    """
     made = Flows(api, reader)
-    yield made
-    problems = made.cleanup()
-    if problems:
-        raise ConformanceFailure(
-            "reference §9.3: DeleteUser removes the suite's own users",
-            "HTTP 200 for each DeleteUser",
-            "; ".join(problems),
-        )
+    try:
+        yield made
+    finally:
+        suite_plugin.note_cleanup(pytestconfig, made.cleanup())
+
+
+@pytest.fixture(scope="session")
+def users(flows: Flows) -> Flows:
+    """The same :class:`Flows`, for tests that only create users (no code reader needed)."""
+    return flows
 
 
 @pytest.fixture

@@ -331,6 +331,47 @@ class MockControl:
         )
         return self._post("passwords", body)
 
+    # --- browsing (what the dashboard lists) -------------------------------------------
+    def users(
+        self, q: str | None = None, *, app_id: str | None = None, limit: int | None = None
+    ) -> dict[str, Any]:
+        """``{users, total}``: an app's users, newest first, matching ``q`` if given."""
+        result: dict[str, Any] = self.call(
+            "GET", "users", params=self._scoped(q=q, app_id=app_id, limit=limit)
+        )
+        return result
+
+    def user(self, user_id: str, *, app_id: str | None = None) -> dict[str, Any]:
+        """``{user, sessions}`` of one user."""
+        params = self._scoped(app_id=app_id)
+        result: dict[str, Any] = self.call("GET", f"users/{user_id}", params=params)
+        return result
+
+    def delete_user(self, user_id: str, *, app_id: str | None = None) -> dict[str, Any]:
+        """Delete a user with its sessions and passcodes."""
+        params = self._scoped(app_id=app_id)
+        result: dict[str, Any] = self.call("DELETE", f"users/{user_id}", params=params)
+        return result
+
+    def sessions(self, app_id: str | None = None, *, limit: int | None = None) -> dict[str, Any]:
+        """``{sessions, total}``: an app's live sessions, the soonest to expire first."""
+        params = self._scoped(app_id=app_id, limit=limit)
+        result: dict[str, Any] = self.call("GET", "sessions", params=params)
+        return result
+
+    def revoke_session(self, session_id: str, *, app_id: str | None = None) -> dict[str, Any]:
+        """Delete one session."""
+        params = self._scoped(app_id=app_id)
+        result: dict[str, Any] = self.call("DELETE", f"sessions/{session_id}", params=params)
+        return result
+
+    def extend_session(
+        self, session_id: str, minutes: int, *, app_id: str | None = None
+    ) -> dict[str, Any]:
+        """Make a session expire ``minutes`` from the fake's now."""
+        body = self._scoped({"minutes": minutes}, app_id=app_id)
+        return self._post(f"sessions/{session_id}/extend", body)
+
     def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         result: dict[str, Any] = self.call("POST", path, json=body)
         return result

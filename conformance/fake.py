@@ -8,8 +8,9 @@ costs a pytest run nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from conformance.session_tokens import SessionTokens
 
 if TYPE_CHECKING:
     import pytest
@@ -26,49 +27,11 @@ HTTP_TIMEOUT = 10.0
 OTP_WAIT_SECONDS = 5.0
 
 
+__all__ = ["MoonkeyMock", "MoonkeyMockError", "MoonkeyMockServer", "SessionTokens"]
+
+
 class MoonkeyMockError(RuntimeError):
     """A helper's call to the fake did not succeed (the message says which and why)."""
-
-
-@dataclass(frozen=True)
-class SessionTokens:
-    """A live session, as a login or the session shortcut returned it.
-
-    Attributes:
-        session_token: the opaque token your app's ``session-token`` header carries.
-        session_jwt: the RS256 session JWT.
-        user_id: the user's id (``user_…``).
-        session: the session object (``id``, ``expires_at``, ``device_info``, …).
-        user: the user object.
-    """
-
-    session_token: str
-    session_jwt: str
-    user_id: str
-    session: dict[str, Any]
-    user: dict[str, Any]
-
-    @property
-    def session_id(self) -> str:
-        """The session's id (``sess_…``), what DeleteSession's ``session_id`` takes."""
-        return str(self.session.get("id", ""))
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """``{"session-token": …}``: the header the seed's middleware reads."""
-        return {"session-token": self.session_token}
-
-    @classmethod
-    def from_body(cls, body: dict[str, Any]) -> SessionTokens:
-        """Read a VerifyOtp answer (or the control API's ``POST /_mock/sessions`` answer)."""
-        user = dict(body.get("user") or {})
-        return cls(
-            session_token=str(body.get("session_token", "")),
-            session_jwt=str(body.get("session_jwt", "")),
-            user_id=str(body.get("user_id") or user.get("user_id") or user.get("id", "")),
-            session=dict(body.get("session") or {}),
-            user=user,
-        )
 
 
 class MoonkeyMockServer:
@@ -102,21 +65,47 @@ class MoonkeyMockServer:
 
     @classmethod
     def external(cls, url: str, admin_token: str | None = None) -> MoonkeyMockServer:
-        """Use a fake that is already running at ``url`` (checked through ``/_mock/health``)."""
+        """Use a fake that is already running at ``url`` (checked through ``/_mock/health``).
+
+        A set-up mistake (no scheme, nothing listening, not moonkey-mock, control API off or
+        guarded by another admin token) raises one :class:`pytest.UsageError` saying the fix.
+        """
         import pytest
         import requests
 
         from conformance.control_client import ControlError, MockControl
+        from conformance.target import TargetError, check_url, reason
         from mock_server import MockConfig
 
+        try:
+            url = check_url(url, option="--moonkey-mock-url (MOONKEY_MOCK_URL)")
+        except TargetError as error:
+            raise pytest.UsageError(f"moonkey-mock: {error}") from None
         token = admin_token or MockConfig.from_env().admin_token
-        control = MockControl(url, admin_token=token)
+        control = MockControl(url, admin_token=token, timeout=5.0)
         try:
             health = control.health()
-        except (requests.RequestException, ControlError, ValueError) as error:
-            raise pytest.UsageError(f"moonkey-mock: no fake answers at {url}: {error}") from None
-        if health.get("service") != "moonkey-mock":
-            raise pytest.UsageError(f"moonkey-mock: {url} is not a moonkey-mock fake")
+        except requests.JSONDecodeError:  # an answer, but not JSON: some other web server
+            health = {}
+        except requests.RequestException as error:
+            raise pytest.UsageError(
+                f"moonkey-mock: no fake answers at {url}: {reason(error)}. Start one with "
+                "'moonkey-mock serve' or drop --moonkey-mock-url to use one in-process."
+            ) from None
+        except ControlError as error:
+            fix = (
+                "pass its --admin-token with --moonkey-mock-admin-token"
+                if error.status == 401
+                else "start it without --no-control (the plugin needs /_mock/)"
+            )
+            raise pytest.UsageError(
+                f"moonkey-mock: {url}/_mock/health answered {error.status}: {fix}"
+            ) from None
+        if not isinstance(health, dict) or health.get("service") != "moonkey-mock":
+            raise pytest.UsageError(
+                f"moonkey-mock: {url} is not a moonkey-mock fake (/_mock/health did not answer "
+                "as moonkey-mock): check --moonkey-mock-url"
+            )
         return cls(url, control)
 
     @property

@@ -20,7 +20,7 @@ from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.readers import CodeNotFound, CodeReader
 
-SETUP = Expect("setup: the suite's own login flow (reference §6.3, §6.5; D3)")
+SETUP = Expect("setup: the suite's own login flow (LoginOrCreateUserByEmailOtp, VerifyOtp; C6)")
 DEFAULT_MINUTES = 60
 
 

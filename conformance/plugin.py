@@ -28,6 +28,7 @@ __all__ = ["MoonkeyMock", "MoonkeyMockError", "MoonkeyMockServer", "SessionToken
 
 URL_ENV = "MOONKEY_MOCK_URL"
 SERVER_KEY = pytest.StashKey["MoonkeyMockServer"]()
+EXTERNAL_KEY = pytest.StashKey["MoonkeyMockServer"]()  # the external fake, checked up front
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -90,6 +91,18 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     return result
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Check an external fake once, before any test runs, when a test will use it."""
+    config = session.config
+    url = external_url(config)
+    if url is None or config.option.collectonly:
+        return
+    if any("moonkey_mock_server" in getattr(i, "fixturenames", ()) for i in session.items):
+        token = config.getoption("moonkey_mock_admin_token", default=None)
+        config.stash[EXTERNAL_KEY] = MoonkeyMockServer.external(url, token)
+
+
 @pytest.fixture(scope="session")
 def moonkey_mock_server(pytestconfig: pytest.Config) -> Iterator[MoonkeyMockServer]:
     """The fake every test of this process shares (started once, stopped at the end).
@@ -100,7 +113,9 @@ def moonkey_mock_server(pytestconfig: pytest.Config) -> Iterator[MoonkeyMockServ
     """
     url = external_url(pytestconfig)
     token = pytestconfig.getoption("moonkey_mock_admin_token", default=None)
-    handle = MoonkeyMockServer.external(url, token) if url else MoonkeyMockServer.in_process()
+    handle = pytestconfig.stash.get(EXTERNAL_KEY, None)
+    if handle is None:
+        handle = MoonkeyMockServer.external(url, token) if url else MoonkeyMockServer.in_process()
     pytestconfig.stash[SERVER_KEY] = handle
     try:
         yield handle
@@ -126,3 +141,10 @@ def moonkey_mock(
         yield mock
     finally:
         mock.close()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Close an external fake's connections when no test used it."""
+    handle = config.stash.get(EXTERNAL_KEY, None)
+    if handle is not None:
+        handle.close()

@@ -6,12 +6,23 @@ may check one rule. The summary prints at the end of the run and is written as M
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
 _RANK = {FAILED: 0, SKIPPED: 1, PASSED: 2}
+_NUMBER = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key putting ``D2`` before ``D10`` (numbers compared as numbers)."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.lower())
+        for part in _NUMBER.split(text)
+        if part
+    )
 
 
 @dataclass
@@ -21,6 +32,7 @@ class RuleResult:
     rule: str
     outcomes: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    source: str = ""
 
     @property
     def status(self) -> str:
@@ -53,6 +65,8 @@ class RuleReport:
     def __init__(self) -> None:
         self.rules: dict[str, RuleResult] = {}
         self.target = ""
+        self.cleanup_problems: list[str] = []
+        self.fail_on_skip = False
 
     def record(self, rule: str, nodeid: str, outcome: str, reason: str = "") -> None:
         """Record one test phase's outcome (a failure anywhere wins over a pass)."""
@@ -63,6 +77,10 @@ class RuleReport:
         if outcome == SKIPPED and reason:
             result.reasons[nodeid] = reason
 
+    def cite(self, rule: str, source: str) -> None:
+        """Where ``rule`` is documented (a public URL or a ``docs/decisions.md`` entry)."""
+        self.rules.setdefault(rule, RuleResult(rule)).source = source
+
     def totals(self) -> dict[str, int]:
         """Rules per status."""
         totals: dict[str, int] = defaultdict(int)
@@ -70,40 +88,66 @@ class RuleReport:
             totals[result.status] += 1
         return {key: totals[key] for key in (PASSED, FAILED, SKIPPED)}
 
+    def partly_skipped(self) -> int:
+        """Rules that passed or failed although some of their tests were skipped."""
+        return sum(1 for r in self.rules.values() if r.status != SKIPPED and r.count(SKIPPED))
+
+    def checked(self) -> int:
+        """Rules at least one test of which ran (passed or failed)."""
+        return sum(1 for r in self.rules.values() if r.status != SKIPPED)
+
     def ordered(self) -> list[RuleResult]:
-        """Failed first, then skipped, then passed; by rule text within each."""
-        return sorted(self.rules.values(), key=lambda r: (_RANK[r.status], r.rule))
+        """Failed first, then skipped, then passed; in natural order of the rule text."""
+        return sorted(self.rules.values(), key=lambda r: (_RANK[r.status], natural_key(r.rule)))
+
+    def totals_line(self) -> str:
+        """``N of M rules checked: p passed, f failed; s skipped``."""
+        totals = self.totals()
+        line = (
+            f"{self.checked()} of {len(self.rules)} rules checked: {totals[PASSED]} passed, "
+            f"{totals[FAILED]} failed; {totals[SKIPPED]} skipped"
+        )
+        if self.partly_skipped():
+            line += f" (and {self.partly_skipped()} checked only in part)"
+        return line
+
+    def tail(self) -> list[str]:
+        """What the totals leave out: clean-up problems and ``--moonkey-fail-on-skip``."""
+        lines = [f"could not delete: {problem}" for problem in self.cleanup_problems]
+        if self.fail_on_skip:
+            lines.append("--moonkey-fail-on-skip: skipped rules fail the run")
+        return lines
 
     def lines(self) -> list[str]:
         """The terminal summary."""
         marks = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP"}
         lines = [f"target: {self.target}"] if self.target else []
-        lines += [f"{marks[r.status]}  {r.rule}  ({r.detail()})" for r in self.ordered()]
-        totals = self.totals()
-        lines.append(
-            f"{len(self.rules)} rules: {totals[PASSED]} passed, {totals[FAILED]} failed, "
-            f"{totals[SKIPPED]} skipped"
-        )
-        return lines
+        for result in self.ordered():
+            line = f"{marks[result.status]}  {result.rule}  ({result.detail()})"
+            if result.status == FAILED and result.source:
+                line += f"  see {result.source}"
+            lines.append(line)
+        lines.append(self.totals_line())
+        return lines + self.tail()
 
     def markdown(self) -> str:
         """The summary as a Markdown document."""
-        totals = self.totals()
         out = [
             "# MoonKey conformance summary",
             "",
             f"Target: {self.target or 'unknown'}",
             "",
-            f"{len(self.rules)} rules: {totals[PASSED]} passed, {totals[FAILED]} failed, "
-            f"{totals[SKIPPED]} skipped.",
+            self.totals_line() + ".",
             "",
-            "| Status | Rule | Detail |",
-            "|---|---|---|",
+            *[f"- {line}" for line in self.tail()],
+            *([""] if self.tail() else []),
+            "| Status | Rule | Source | Detail |",
+            "|---|---|---|---|",
         ]
         for result in self.ordered():
             detail = result.detail().replace("|", "\\|")
             rule = result.rule.replace("|", "\\|")
-            out.append(f"| {result.status} | {rule} | {detail} |")
+            out.append(f"| {result.status} | {rule} | {result.source} | {detail} |")
         return "\n".join(out) + "\n"
 
     def write(self, path: Path) -> None:

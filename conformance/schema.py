@@ -8,9 +8,8 @@ OpenAPI links of the spec.
 
 Two deliberate readings of the spec, both recorded in ``docs/decisions.md``:
 
-- ``format`` (``email``, ``uri``) is an annotation, as JSON Schema 2020-12 makes it by default;
-  neither the reference nor the decisions promise that a target validates it, so a value that
-  differs from another only by its format is not "invalid data" here.
+- ``format`` (``email``, ``uri``) is an assertion, as schemathesis reads it: a request whose
+  field breaks its format is invalid data and must be refused (C17, superseding C1).
 - A schema-valid request may still be refused by a business rule (unknown cursor, bad filter,
   wrong passcode, missing redirect URL...): the spec lists those 400 error types per operation.
   "Valid input accepted" therefore means: never rejected as *schema-invalid*
@@ -20,15 +19,27 @@ Two deliberate readings of the spec, both recorded in ``docs/decisions.md``:
 from __future__ import annotations
 
 import copy
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
+from conformance.spec_facts import (
+    MARK,
+    SCHEMA_REJECTIONS,
+    documented_error_types,
+    raw_spec,
+    spec_path,
+)
 
-ANNOTATION_FORMATS = frozenset({"email", "uri"})
-SCHEMA_REJECTIONS = frozenset({"validation_error", "invalid_json"})
-MARK = "x-moonkey-conformance"
+__all__ = [
+    "MARK",
+    "SCHEMA_REJECTIONS",
+    "config_dict",
+    "documented_error_types",
+    "load_schema",
+    "raw_spec",
+    "spec_path",
+    "suite_document",
+]
+
 MAX_EXAMPLES = 15
 
 # Built-in checks of schemathesis and whether the suite runs them. Off: re-sending with other
@@ -53,66 +64,11 @@ BUILTIN_CHECKS = {
 CUSTOM_CHECKS = ("d9_error_envelope", "documented_error_type", "valid_input_not_rejected")
 
 
-def spec_path() -> Path:
-    """``openapi.yaml``: the installed package's copy, else the repository's."""
-    from mock_server.spec import default_spec_path
-
-    return Path(default_spec_path())
-
-
-@cache
-def raw_spec() -> dict[str, Any]:
-    """The parsed document (cached; never mutate it)."""
-    loaded: dict[str, Any] = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
-    return loaded
-
-
-def _without_annotation_formats(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {
-            k: _without_annotation_formats(v)
-            for k, v in node.items()
-            if not (k == "format" and v in ANNOTATION_FORMATS)
-        }
-    if isinstance(node, list):
-        return [_without_annotation_formats(v) for v in node]
-    return node
-
-
 def suite_document() -> dict[str, Any]:
-    """The document schemathesis tests against (annotation formats dropped, marked as ours)."""
-    document: dict[str, Any] = _without_annotation_formats(copy.deepcopy(raw_spec()))
+    """The document schemathesis tests against (a copy, marked as ours)."""
+    document: dict[str, Any] = copy.deepcopy(raw_spec())
     document[MARK] = True
     return document
-
-
-def _resolve(node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        target: Any = raw_spec()
-        for part in str(node["$ref"]).lstrip("#/").split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        node = target
-    return node
-
-
-@cache
-def documented_error_types() -> dict[tuple[str, str, int], frozenset[str]]:
-    """``(METHOD, path, status)`` -> the ``error_type`` values its examples document."""
-    found: dict[tuple[str, str, int], frozenset[str]] = {}
-    for path, item in raw_spec().get("paths", {}).items():
-        for method, operation in item.items():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            for status, response in operation["responses"].items():
-                if not str(status).isdigit() or int(status) < 400:
-                    continue
-                content = _resolve(response).get("content", {}).get("application/json", {})
-                types = {
-                    _resolve(example).get("value", {}).get("error_type")
-                    for example in content.get("examples", {}).values()
-                }
-                found[(method.upper(), path, int(status))] = frozenset(t for t in types if t)
-    return found
 
 
 def config_dict(
@@ -153,13 +109,15 @@ def load_schema(
 ) -> Any:
     """A schemathesis ``OpenApiSchema`` of ``openapi.yaml`` for ``base_url`` and ``api_key``.
 
-    The custom checks of :mod:`conformance.checks` are registered on the way; they only act on
-    schemas loaded here.
+    The custom checks of :mod:`conformance.checks` are registered on the way (once); they
+    only act on schemas loaded here.
     """
     import schemathesis
     from schemathesis.config import SchemathesisConfig
 
-    import conformance.checks  # noqa: F401 - registers the custom checks
+    from conformance.checks import register
+
+    register()
 
     settings = config_dict(
         base_url=base_url, api_key=api_key, max_examples=max_examples, stateful=stateful

@@ -9,7 +9,13 @@ collected, see ``conformance/conftest.py``):
   ``--moonkey-public-token`` the app's public token (for the "public token refused" rule);
 - ``--moonkey-code-command CMD``: ``CMD <to> <kind>`` prints the newest code sent to ``to``;
 - ``--moonkey-real-time``: time-dependent tests may wait for real on a target without a clock;
-- ``--moonkey-report PATH``: where the per-rule summary is written.
+- ``--moonkey-report PATH``: where the per-rule summary is written;
+- ``--moonkey-fail-on-skip``: a run in which any rule was skipped fails (CI that must check
+  everything).
+
+A named target is checked once, after collection and before any test runs (URL, reachable,
+MoonKey's error body, key accepted: :func:`conformance.target.preflight`); a set-up mistake
+ends the run with one message and pytest's usage-error exit status (4).
 
 Fixtures: ``moonkey_target`` (session: the :class:`~conformance.target.Target`) and
 ``moonkey_schema`` (session: the schemathesis schema bound to it). Hook:
@@ -31,6 +37,9 @@ if TYPE_CHECKING:
 
 DEFAULT_REPORT = "reports/conformance-summary.md"
 REPORT_KEY = pytest.StashKey[RuleReport]()
+TARGET_KEY = pytest.StashKey["Target"]()
+# the fixtures whose tests log users in (and so need the codes a target sends)
+CODE_FIXTURES = ("flows",)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -66,6 +75,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     add(
         "--moonkey-report", metavar="PATH", help=f"per-rule summary file (default {DEFAULT_REPORT})"
     )
+    add(
+        "--moonkey-fail-on-skip",
+        action="store_true",
+        default=False,
+        help="fail the run (exit 1) when any rule was skipped, so CI checks every rule",
+    )
 
 
 def _option(config: pytest.Config, name: str, alias: str | None = None) -> Any:
@@ -88,21 +103,86 @@ def target_options(config: pytest.Config) -> TargetOptions:
     )
 
 
+def _arguments(item: pytest.Item) -> tuple[str, ...]:
+    """The fixtures a test function asks for by name (not those they depend on)."""
+    info = getattr(item, "_fixtureinfo", None)
+    return tuple(getattr(info, "argnames", ()))
+
+
+def _uses(items: list[pytest.Item], fixture: str) -> bool:
+    return any(fixture in getattr(item, "fixturenames", ()) for item in items)
+
+
+def connect(config: pytest.Config) -> Target:
+    """The run's target, resolved (and checked) once; a set-up mistake is a usage error."""
+    from conformance.target import TargetError, resolve
+
+    target = config.stash.get(TARGET_KEY, None)
+    if target is None:
+        try:
+            target = resolve(target_options(config))
+        except TargetError as error:
+            raise pytest.UsageError(f"moonkey conformance: {error}") from None
+        config.stash[TARGET_KEY] = target
+        report = config.stash.get(REPORT_KEY, None)
+        if report is not None:
+            report.target = target.describe()
+    return target
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Preflight: check the target once, before any test runs, when a test will use it."""
+    config = session.config
+    if config.option.collectonly or not _uses(session.items, "moonkey_target"):
+        return
+    target = connect(config)
+    if _uses(session.items, "reader"):
+        _announce_reader(session, target)
+
+
+def _announce_reader(session: pytest.Session, target: Target) -> None:
+    """Say once, at the start, how many rules will be skipped for want of a code reader."""
+    from conformance.readers import CodeReader
+
+    config = session.config
+    caller = config.hook.pytest_moonkey_read_code
+    reader = CodeReader(
+        target,
+        hook=caller if caller.get_hookimpls() else None,
+        command=config.getoption("moonkey_code_command", default=None),
+    )
+    if reader.available:
+        return
+    needing = {
+        rule_of(item) or item.nodeid
+        for item in session.items
+        if any(name in _arguments(item) for name in CODE_FIXTURES)
+    }
+    rules = {rule_of(item) or item.nodeid for item in session.items}
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    message = (
+        f"moonkey conformance: no code reader, so up to {len(needing)} of {len(rules)} rules "
+        f"(those that log a user in) will be skipped: they {reader.missing()}"
+    )
+    if terminal is not None:
+        terminal.write_line(message, yellow=True)
+
+
 @pytest.fixture(scope="session")
 def moonkey_target(pytestconfig: pytest.Config) -> Iterator[Target]:
     """The deployment under test: ``--moonkey-target``, else the fake started in-process."""
-    from conformance.target import TargetError, resolve
-
-    try:
-        target = resolve(target_options(pytestconfig))
-    except TargetError as error:
-        raise pytest.UsageError(str(error)) from None
-    report = pytestconfig.stash.get(REPORT_KEY, None)
-    if report is not None:
-        report.target = target.describe()
+    target = connect(pytestconfig)
     try:
         yield target
     finally:
+        target.close()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop an in-process fake the preflight started when no test used it."""
+    target = config.stash.get(TARGET_KEY, None)
+    if target is not None:
         target.close()
 
 
@@ -127,10 +207,26 @@ def mark_suite(config: pytest.Config) -> None:
         config.pluginmanager.register(reporter, "moonkey_conformance_report")
 
 
+def note_cleanup(config: pytest.Config, problems: list[str]) -> None:
+    """Record what the suite could not delete (shown in the summary; the run fails)."""
+    report = config.stash.get(REPORT_KEY, None)
+    if report is not None:
+        report.cleanup_problems.extend(problems)
+    elif problems:
+        raise RuntimeError("could not delete: " + "; ".join(problems))
+
+
 def rule_of(item: pytest.Item) -> str | None:
     """The rule a test checks (its ``rule`` marker)."""
     marker = item.get_closest_marker("rule")
     return str(marker.args[0]) if marker and marker.args else None
+
+
+def source_of(item: pytest.Item) -> str | None:
+    """Where the rule is documented: the ``rule`` marker's ``source`` (a public URL)."""
+    marker = item.get_closest_marker("rule")
+    source = marker.kwargs.get("source") if marker else None
+    return str(source) if source else None
 
 
 class SuiteReporter:
@@ -140,18 +236,31 @@ class SuiteReporter:
         self.config = config
         self.report = RuleReport()
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Preflight before collecting the suite: a set-up mistake needs no collection."""
+        if not self.config.option.collectonly:
+            connect(self.config)
+
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         """Put each test's rule into its JUnit XML properties."""
         for item in items:
             rule = rule_of(item)
             if rule:
                 item.user_properties.append(("rule", rule))
+                source = source_of(item)
+                if source:
+                    item.user_properties.append(("source", source))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record each phase's outcome under the test's rule."""
-        rule = dict(report.user_properties).get("rule")
+        properties = dict(report.user_properties)
+        rule = properties.get("rule")
         if not isinstance(rule, str):
             return
+        source = properties.get("source")
+        if isinstance(source, str):
+            self.report.cite(rule, source)
         # schemathesis gives every operation the function's node id; its label is in head_line
         test = report.head_line or report.nodeid
         if report.failed:
@@ -163,9 +272,20 @@ class SuiteReporter:
         elif report.when == "call":
             self.report.record(rule, test, PASSED)
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """``--moonkey-fail-on-skip``: skipped rules fail an otherwise green run."""
+        skipped = self.report.totals()[SKIPPED] + self.report.partly_skipped()
+        fail_on_skip = self.config.getoption("moonkey_fail_on_skip", default=False)
+        if fail_on_skip and skipped and session.exitstatus == pytest.ExitCode.OK:
+            self.report.fail_on_skip = True
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if self.report.cleanup_problems and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Print the per-rule summary and write it to ``--moonkey-report``."""
-        if not self.report.rules:
+        if not self.report.rules and not self.report.cleanup_problems:
             return
         terminalreporter.section("MoonKey conformance by rule")
         for line in self.report.lines():

@@ -8,21 +8,30 @@ none, and every test that needs a control is then skipped with a reason naming i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 
 from conformance.client import ApiClient
 from conformance.control_client import ControlError, MockControl
-from conformance.server import MockServer
+
+if TYPE_CHECKING:  # the fake is imported only when the suite starts it in-process
+    from conformance.server import MockServer
 
 SERVICE = "moonkey-mock"
 PROBE_TIMEOUT = 5.0
 
 
+UNKNOWN_USER = "user_" + "0" * 27
+ENVELOPE_PROBE = "/v1/auth/sessions/verify"
+KEY_PROBE = "/v1/auth/sessions/list"
+
+
 class TargetError(RuntimeError):
-    """The target cannot be used (unreachable, or no key given)."""
+    """The target cannot be used (bad URL, unreachable, not MoonKey, key refused, no key)."""
 
 
 @dataclass(frozen=True)
@@ -116,17 +125,31 @@ class Target:
 
 
 def resolve(options: TargetOptions) -> Target:
-    """The target the options name, or a fresh in-process fake when they name none."""
+    """The target the options name, or a fresh in-process fake when they name none.
+
+    A named target is checked once, before any rule runs (:func:`preflight`): a set-up mistake
+    raises one :class:`TargetError` naming the cause and the fix.
+    """
     if options.url is None:
+        if options.api_key:
+            raise TargetError(
+                "--moonkey-api-key (--api-key) was given without --moonkey-target (--target): "
+                "the in-process fake uses its own keys. Add --target URL to check a deployment."
+            )
         return _in_process(options)
+    base_url = check_url(options.url)
     if not options.api_key:
-        raise TargetError("--moonkey-target needs --moonkey-api-key (the app's secret key)")
-    base_url = options.url.rstrip("/")
+        raise TargetError(
+            "--moonkey-target needs --moonkey-api-key (--api-key): the secret key "
+            "(sk_test_...) of the app to check"
+        )
+    health = probe(base_url, options.admin_token)
+    preflight(base_url, options.api_key)
     target = Target(
         base_url=base_url,
         api_key=options.api_key,
         public_token=options.public_token,
-        health=probe(base_url, options.admin_token),
+        health=health,
         admin_token=options.admin_token,
         real_time=options.real_time,
     )
@@ -135,7 +158,95 @@ def resolve(options: TargetOptions) -> Target:
     return target
 
 
+def check_url(url: str, option: str = "--moonkey-target") -> str:
+    """``url`` without its trailing slash, or a :class:`TargetError` showing the fix."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        guess = "http://" + url.strip().split("://", 1)[-1]
+        raise TargetError(
+            f"{option} {url!r} is not an http:// or https:// URL; did you mean {guess!r}?"
+        )
+    if parts.path.rstrip("/").endswith("/v1"):
+        bare = url.strip().rstrip("/").removesuffix("/v1")
+        raise TargetError(f"{option} {url!r} ends with /v1; give the base URL without it: {bare!r}")
+    return url.strip().rstrip("/")
+
+
+def unreachable(base_url: str, error: requests.RequestException) -> TargetError:
+    """The one-line error for a target that does not answer."""
+    return TargetError(
+        f"cannot reach the target {base_url}: {reason(error)}. Is it running, and are the "
+        "host and port right?"
+    )
+
+
+def reason(error: BaseException) -> str:
+    """The root cause of a ``requests`` error in a few words (``Connection refused``)."""
+    text = str(error)
+    found = re.findall(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if found:
+        return str(found[-1]).strip()
+    if isinstance(error, requests.Timeout):
+        return "no answer (timed out)"
+    return type(error).__name__ + (f" ({text[:120]})" if text else "")
+
+
+def preflight(base_url: str, api_key: str) -> None:
+    """Check once that ``base_url`` is the MoonKey API and accepts ``api_key``.
+
+    1. an unauthenticated VerifySession answers 401 with the MoonKey error body (a JSON object
+       naming ``error_type``): anything else is not the MoonKey API (or the URL has a wrong
+       prefix);
+    2. ListSessions of a user that does not exist, with the key, answers anything but 401: the
+       key is accepted (404 ``user_not_found`` on a faithful target). Nothing is created.
+    """
+    http = requests.Session()
+    try:
+        try:
+            bare = http.post(
+                base_url + ENVELOPE_PROBE, json={"session_token": "x" * 64}, timeout=PROBE_TIMEOUT
+            )
+            keyed = http.get(
+                base_url + KEY_PROBE,
+                params={"user_id": UNKNOWN_USER},
+                headers={"Authorization": f"Bearer {api_key}"},
+                timeout=PROBE_TIMEOUT,
+            )
+        except requests.RequestException as error:
+            raise unreachable(base_url, error) from None
+    finally:
+        http.close()
+    body = _json_object(bare)
+    if bare.status_code != 401 or "error_type" not in body:
+        seen = bare.headers.get("Content-Type", "no content type").split(";")[0]
+        raise TargetError(
+            f"{base_url} does not look like the MoonKey API: POST {ENVELOPE_PROBE} without a "
+            f"key answered {bare.status_code} ({seen}), not 401 with a MoonKey error body "
+            "(error_type, error_message). Check the URL: it is the API's base URL, without /v1."
+        )
+    if keyed.status_code in (401, 403):
+        kind = _json_object(keyed).get("error_type", "")
+        fix = (
+            "that is the app's public token; pass its secret key (sk_test_... or sk_live_...)"
+            if kind == "public_token_not_allowed" or api_key.startswith("pk_")
+            else "pass the secret key (sk_test_...) of an app of this deployment"
+        )
+        raise TargetError(
+            f"the API key {api_key[:12]}... was refused by {base_url} ({keyed.status_code} "
+            f"{kind or 'unauthorized'}): {fix}"
+        )
+
+
+def _json_object(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def _in_process(options: TargetOptions) -> Target:
+    from conformance.server import MockServer
     from mock_server import MockConfig
 
     server = MockServer(MockConfig.from_env(strict=True)).start()
@@ -156,8 +267,8 @@ def probe(base_url: str, admin_token: str | None = None) -> dict[str, Any] | Non
     headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
     try:
         response = requests.get(f"{base_url}/_mock/health", headers=headers, timeout=PROBE_TIMEOUT)
-    except requests.ConnectionError as error:
-        raise TargetError(f"cannot reach the target {base_url}: {error}") from None
+    except requests.RequestException as error:
+        raise unreachable(base_url, error) from None
     if response.status_code != 200:
         return None
     try:

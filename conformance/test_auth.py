@@ -1,7 +1,8 @@
 """API keys: no key, a wrong key, a malformed header and a public token are all refused.
 
-Seed L22 ("All session endpoints require your secret API key"), seed L581-L590 (unauthorized:
-missing or incorrect key, Bearer format, secret not public key), reference §1.2, decision D18.
+The Session Management guide ("All session endpoints require your secret API key"; unauthorized:
+missing or incorrect key, Bearer format, secret not public key), the API reference's
+Authentication page, decision D18 (``sources.AUTHENTICATION``, ``docs/decisions.md``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from conformance import sources
 from conformance.client import ApiClient
 from conformance.expect import Expect
 from conformance.target import Target
@@ -41,14 +43,16 @@ def _wrong_key() -> str:
     return "sk_test_" + "".join(secrets.choice(alphabet) for _ in range(48))
 
 
-@pytest.mark.rule("D18 / seed L22, L583: a request without an API key: 401 unauthorized")
+@pytest.mark.rule(
+    "D18: a request without an API key: 401 unauthorized", source=sources.AUTHENTICATION
+)
 @pytest.mark.parametrize("operation", OPERATIONS, ids=IDS)
 def test_no_key_refused(api: ApiClient, expect: Expect, operation: Any) -> None:
     """No ``Authorization`` header at all."""
     expect.error(_call(api, operation, key=None), 401, "unauthorized")
 
 
-@pytest.mark.rule("D18 / seed L583, L587-L589: an unknown secret key: 401 unauthorized")
+@pytest.mark.rule("D18: an unknown secret key: 401 unauthorized", source=sources.AUTHENTICATION)
 @pytest.mark.parametrize("operation", OPERATIONS, ids=IDS)
 def test_wrong_key_refused(api: ApiClient, expect: Expect, operation: Any) -> None:
     """A well-formed ``sk_test_`` key that no app has."""
@@ -56,7 +60,9 @@ def test_wrong_key_refused(api: ApiClient, expect: Expect, operation: Any) -> No
     expect.error(refused, 401, "unauthorized")
 
 
-@pytest.mark.rule("D18 / seed L588: a header that is not 'Bearer <key>': 401 unauthorized")
+@pytest.mark.rule(
+    "D18: a header that is not 'Bearer <key>': 401 unauthorized", source=sources.AUTHENTICATION
+)
 def test_malformed_header_refused(api: ApiClient, target: Target, expect: Expect) -> None:
     """``Authorization: Basic <key>``."""
     refused = api.call(
@@ -70,7 +76,9 @@ def test_malformed_header_refused(api: ApiClient, target: Target, expect: Expect
     expect.error(refused, 401, "unauthorized")
 
 
-@pytest.mark.rule("D18 / seed L590: the public token on a secret-key endpoint: 401")
+@pytest.mark.rule(
+    "D18: the public token on a secret-key endpoint: 401", source=sources.AUTHENTICATION
+)
 @pytest.mark.parametrize("operation", OPERATIONS[:4], ids=IDS[:4])
 def test_public_token_refused(
     api: ApiClient, target: Target, expect: Expect, operation: Any

@@ -2,8 +2,8 @@
 
 D9: ``{"status_code", "error_type", "error_message", "error": {"code", "message"}}`` with
 ``error.code`` = ``error_type`` and ``status_code`` = the HTTP status, for validation, auth,
-404, 405, 415 and injected faults alike. Reference §1.6 (the flat fields) and seed L183-L198
-(the nested ``error``); ledger L1 (statuses and error types).
+404, 405, 415 and injected faults alike: the API reference's flat fields and the Session
+Management guide's nested ``error``; the statuses and error types of ``openapi.yaml`` (C2).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from conformance import sources
 from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.target import Target
@@ -61,7 +62,7 @@ CASES: dict[str, tuple[Any, int, str | None]] = {
 }
 
 
-@pytest.mark.rule("D9 / reference §1.6 / seed L183-L198: every error uses the full envelope")
+@pytest.mark.rule("D9: every error uses the full envelope", source=sources.SESSION_MANAGEMENT)
 @pytest.mark.parametrize("case", list(CASES))
 def test_error_envelope(api: ApiClient, expect: Expect, case: str) -> None:
     """The status, and ``status_code``/``error_type``/``error_message``/``error`` agreeing."""
@@ -69,7 +70,7 @@ def test_error_envelope(api: ApiClient, expect: Expect, case: str) -> None:
     expect.error(provoke(api), status, code)
 
 
-@pytest.mark.rule("D9: an injected fault uses the same envelope")
+@pytest.mark.rule("D9: an injected fault uses the same envelope", source=sources.DECISIONS)
 @pytest.mark.needs_control("faults")
 def test_error_envelope_on_injected_fault(target: Target, api: ApiClient, expect: Expect) -> None:
     """``fail_next(VerifySession, 503)``: a 503 in the envelope, then normal service."""

@@ -1,4 +1,4 @@
-"""Passwords (Enterprise): set by session, verify, strength check (more reference §8; D23, T7-T10).
+"""Passwords (Enterprise): set by session, verify, strength check (D23, T7-T10).
 
 Published pages: https://developers.streambird.io/operation/operation-updatepasswordbysession,
 https://docs.streambird.io/api-reference/passwords/verify-password-enterprise,
@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from conformance import totp
+from conformance import sources, totp
 from conformance.client import ApiClient
 from conformance.expect import Expect
 from conformance.flows import Flows
@@ -24,7 +24,9 @@ STRENGTH = "/v1/auth/passwords/strength_check"
 PASSWORD = "Quiet-violet-harbour-7341"
 
 
-@pytest.mark.rule("D19 / more reference §1.2: email OTP, then TOTP, then password on one session")
+@pytest.mark.rule(
+    "D19: email OTP, then TOTP, then password on one session", source=sources.VERIFY_PASSWORD
+)
 def test_three_factors_on_one_session(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """The session keeps its id and lists three factors; the JWT's session follows."""
     login = flows.login()
@@ -47,7 +49,10 @@ def test_three_factors_on_one_session(flows: Flows, api: ApiClient, expect: Expe
     expect.equal("factors after VerifySession by JWT", 3, len(factors), checked)
 
 
-@pytest.mark.rule("T9 / D23: a wrong password → 400 invalid_password; the right one still works")
+@pytest.mark.rule(
+    "T9 / D23: a wrong password → 400 invalid_password; the right one still works",
+    source=sources.USERS_TOTP_PASSWORDS_DECISIONS,
+)
 def test_verify_password_wrong(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """One wrong attempt is refused and counted; the right password then logs in."""
     login = flows.login()
@@ -57,7 +62,10 @@ def test_verify_password_wrong(flows: Flows, api: ApiClient, expect: Expect) -> 
     expect.ok(api.post(VERIFY, {"user_id": login.user_id, "password": PASSWORD}))
 
 
-@pytest.mark.rule("T9 / D23: wrong passwords are counted like passcodes (L4): 429 after 5")
+@pytest.mark.rule(
+    "T9 / D23: wrong passwords are counted like passcodes: 429 after 5",
+    source=sources.USERS_TOTP_PASSWORDS_DECISIONS,
+)
 def test_verify_password_locks_after_attempts(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """Five wrong passwords in a row lock the password: even the right one → 429."""
     login = flows.login()
@@ -71,7 +79,7 @@ def test_verify_password_locks_after_attempts(flows: Flows, api: ApiClient, expe
     expect.error(right, 429, "too_many_attempts")
 
 
-@pytest.mark.rule("T7 / more reference §8.2: a weak password is not set")
+@pytest.mark.rule("T7: a weak password is not set", source=sources.USERS_TOTP_PASSWORDS_DECISIONS)
 def test_update_password_weak(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """``password`` → 400 ``weak_password``; the user still has no password."""
     login = flows.login()
@@ -81,7 +89,8 @@ def test_update_password_weak(flows: Flows, api: ApiClient, expect: Expect) -> N
 
 
 @pytest.mark.rule(
-    "T7 / more reference §8.2: the session needs an OTP, magic-link or password factor"
+    "T7: the session needs an OTP, magic-link or password factor",
+    source=sources.UPDATE_PASSWORD_BY_SESSION,
 )
 @pytest.mark.needs_control("oauth")
 def test_update_password_needs_factor(
@@ -96,7 +105,10 @@ def test_update_password_needs_factor(
     expect.error(refused, 403, "insufficient_factors")
 
 
-@pytest.mark.rule("D23, T8: passwords are never exported in plain text")
+@pytest.mark.rule(
+    "D23, T8: passwords are never exported in plain text",
+    source=sources.USERS_TOTP_PASSWORDS_DECISIONS,
+)
 @pytest.mark.needs_control("state")
 def test_password_not_in_export(
     target: Target, flows: Flows, api: ApiClient, expect: Expect
@@ -108,7 +120,9 @@ def test_password_not_in_export(
     expect.true(PASSWORD not in exported, "no plain-text password", "found in the export")
 
 
-@pytest.mark.rule("T10 / more reference §8.3: the strength check ranks passwords 0..4")
+@pytest.mark.rule(
+    "T10: the strength check ranks passwords 0..4", source=sources.PASSWORD_STRENGTH_CHECK
+)
 def test_password_strength_check(api: ApiClient, expect: Expect) -> None:
     """A common word scores lower and cracks faster than a long passphrase."""
     weak = api.post(STRENGTH, {"password": "password"})

@@ -1,8 +1,8 @@
 """``session_expires_in`` bounds on every endpoint that takes it.
 
-Seed L66-L67 and D1: integer minutes, 5..527,040 inclusive; anything else (4, 527,041, a
-fraction, a string) is refused with 400 in the D9 envelope. D15: a target that refuses 527,040
-follows the reference's 525,600, a deviation from the seed.
+The Session Management guide and D1: integer minutes, 5..527,040 inclusive; anything else (4,
+527,041, a fraction, a string) is refused with 400 in the D9 envelope. D15: a target that refuses
+527,040 follows the reference's 525,600, a deviation from the seed.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from conformance import sources
 from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.flows import Flows, Login
@@ -18,7 +19,7 @@ from conformance.flows import Flows, Login
 MINUTE = 60
 ACCEPTED = [5, 527_040]
 REFUSED = [4, 527_041, 5.5, "60", True]
-BOUNDS = "D1 / seed L66-L67"
+BOUNDS = "D1"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,10 @@ def _magic_verify(flows: Flows, api: ApiClient, minutes: Any) -> Exchange:
     return api.post("/v1/auth/magic_links/verify", {"token": token, "session_expires_in": minutes})
 
 
-@pytest.mark.rule(f"{BOUNDS}: VerifySession accepts 5 and 527,040 minutes (D15)")
+@pytest.mark.rule(
+    f"{BOUNDS}: VerifySession accepts 5 and 527,040 minutes (D15)",
+    source=sources.SESSION_MANAGEMENT,
+)
 @pytest.mark.parametrize("minutes", ACCEPTED)
 def test_verify_session_accepts_bounds(
     flows: Flows, shared_login: Login, expect: Expect, minutes: int
@@ -45,7 +49,10 @@ def test_verify_session_accepts_bounds(
     expect.equal("expires_at - last_active_at", minutes * MINUTE, length, verified)
 
 
-@pytest.mark.rule(f"{BOUNDS}: VerifySession refuses 4, 527,041 and non-integers with 400")
+@pytest.mark.rule(
+    f"{BOUNDS}: VerifySession refuses 4, 527,041 and non-integers with 400",
+    source=sources.SESSION_MANAGEMENT,
+)
 @pytest.mark.parametrize("minutes", REFUSED, ids=repr)
 def test_verify_session_refuses_out_of_bounds(
     flows: Flows, shared_login: Login, expect: Expect, minutes: Any
@@ -61,7 +68,10 @@ def test_verify_session_refuses_out_of_bounds(
     )
 
 
-@pytest.mark.rule(f"{BOUNDS}: VerifyMagicToken accepts 5 and 527,040 minutes (D15)")
+@pytest.mark.rule(
+    f"{BOUNDS}: VerifyMagicToken accepts 5 and 527,040 minutes (D15)",
+    source=sources.SESSION_MANAGEMENT,
+)
 @pytest.mark.parametrize("minutes", ACCEPTED)
 def test_verify_magic_token_accepts_bounds(
     flows: Flows, api: ApiClient, expect: Expect, minutes: int
@@ -74,7 +84,10 @@ def test_verify_magic_token_accepts_bounds(
     expect.equal("expires_at - created_at", minutes * MINUTE, length, verified)
 
 
-@pytest.mark.rule(f"{BOUNDS}: VerifyMagicToken refuses 4, 527,041 and non-integers with 400")
+@pytest.mark.rule(
+    f"{BOUNDS}: VerifyMagicToken refuses 4, 527,041 and non-integers with 400",
+    source=sources.SESSION_MANAGEMENT,
+)
 @pytest.mark.parametrize("minutes", REFUSED, ids=repr)
 def test_verify_magic_token_refuses_out_of_bounds(
     flows: Flows, api: ApiClient, expect: Expect, minutes: Any
@@ -83,14 +96,19 @@ def test_verify_magic_token_refuses_out_of_bounds(
     expect.error(_magic_verify(flows, api, minutes), 400)
 
 
-@pytest.mark.rule(f"{BOUNDS}: VerifyOtp refuses 4, 527,041 and non-integers with 400")
+@pytest.mark.rule(
+    f"{BOUNDS}: VerifyOtp refuses 4, 527,041 and non-integers with 400",
+    source=sources.SESSION_MANAGEMENT,
+)
 @pytest.mark.parametrize("minutes", [4, 527_041, 5.5])
 def test_verify_otp_refuses_out_of_bounds(flows: Flows, expect: Expect, minutes: Any) -> None:
     """Out of range or not an integer on VerifyOtp: 400 in the envelope."""
     expect.error(flows.verify_otp(flows.email("bounds"), minutes=minutes), 400)
 
 
-@pytest.mark.rule(f"{BOUNDS}: VerifyOtp accepts 5 and 527,040 minutes (D15)")
+@pytest.mark.rule(
+    f"{BOUNDS}: VerifyOtp accepts 5 and 527,040 minutes (D15)", source=sources.SESSION_MANAGEMENT
+)
 @pytest.mark.parametrize("minutes", ACCEPTED)
 def test_verify_otp_accepts_bounds(flows: Flows, expect: Expect, minutes: int) -> None:
     """A new session of exactly the bound."""

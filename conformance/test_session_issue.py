@@ -1,8 +1,8 @@
 """Sessions issued by the verify endpoints (OTP, magic link, OAuth), with and without a length.
 
-Seed L13-L15 and L29: every verify endpoint takes ``session_expires_in`` (minutes from now);
-seed L68 and D2: without it the session lasts the default 10,080 minutes; D2's per-app ``none``
-setting is the reference's behaviour (§4: no session).
+The Session Management guide: every verify endpoint takes ``session_expires_in`` (minutes from
+now); without it the session lasts the default 10,080 minutes (D2); D2's per-app ``none``
+setting is the API reference's behaviour (no session).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from conformance import sources
 from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.flows import Flows
@@ -21,7 +22,7 @@ MINUTE = 60
 
 
 def check_issued(expect: Expect, verified: Exchange, minutes: int) -> dict[str, Any]:
-    """A session of ``minutes`` with both credentials (reference §4 "Both credentials")."""
+    """A session of ``minutes`` with both credentials (the guides' "both credentials")."""
     body = expect.ok(verified)
     expect.true(bool(body.get("session_token")), "a session_token", "none", verified)
     expect.true(bool(body.get("session_jwt")), "a session_jwt", "none", verified)
@@ -32,21 +33,27 @@ def check_issued(expect: Expect, verified: Exchange, minutes: int) -> dict[str, 
     return dict(session)
 
 
-@pytest.mark.rule("seed L13-L15, L29: VerifyOtp with session_expires_in issues an N-minute session")
+@pytest.mark.rule(
+    "VerifyOtp with session_expires_in issues an N-minute session",
+    source=sources.SESSION_MANAGEMENT,
+)
 def test_verify_otp_with_session_expires_in(flows: Flows, expect: Expect) -> None:
     """VerifyOtp + ``session_expires_in: 120`` gives a 120-minute session and both credentials."""
     check_issued(expect, flows.verify_otp(flows.email("otp"), minutes=120), 120)
 
 
 @pytest.mark.rule(
-    "D2 / seed L68: VerifyOtp without session_expires_in gives a 10,080-minute session"
+    "D2: VerifyOtp without session_expires_in gives a 10,080-minute session",
+    source=sources.SESSION_MANAGEMENT,
 )
 def test_verify_otp_without_session_expires_in(flows: Flows, expect: Expect) -> None:
     """VerifyOtp without a length: the seed's default 7 days (D2)."""
     check_issued(expect, flows.verify_otp(flows.email("otp"), minutes=None), DEFAULT_MINUTES)
 
 
-@pytest.mark.rule("D3 / seed L33-L40: VerifyOtp accepts the seed's {email, code} form")
+@pytest.mark.rule(
+    "D3: VerifyOtp accepts the guide's {email, code} form", source=sources.SESSION_MANAGEMENT
+)
 def test_verify_otp_seed_form(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """The seed's curl body ``{code, email, session_expires_in}`` logs in like the reference's."""
     email = flows.email("seedform")
@@ -59,7 +66,8 @@ def test_verify_otp_seed_form(flows: Flows, api: ApiClient, expect: Expect) -> N
 
 
 @pytest.mark.rule(
-    "seed L44-L50: VerifyMagicToken with session_expires_in issues an N-minute session"
+    "VerifyMagicToken with session_expires_in issues an N-minute session",
+    source=sources.SESSION_MANAGEMENT,
 )
 def test_verify_magic_token_with_session_expires_in(
     flows: Flows, api: ApiClient, expect: Expect
@@ -70,7 +78,10 @@ def test_verify_magic_token_with_session_expires_in(
     check_issued(expect, verified, 90)
 
 
-@pytest.mark.rule("D2 / seed L68: VerifyMagicToken without session_expires_in: 10,080 minutes")
+@pytest.mark.rule(
+    "D2: VerifyMagicToken without session_expires_in: 10,080 minutes",
+    source=sources.SESSION_MANAGEMENT,
+)
 def test_verify_magic_token_without_session_expires_in(
     flows: Flows, api: ApiClient, expect: Expect
 ) -> None:
@@ -87,7 +98,8 @@ def _oauth_token(target: Target, flows: Flows) -> str:
 
 
 @pytest.mark.rule(
-    "seed L54-L60: VerifyOAuthToken with session_expires_in issues an N-minute session"
+    "VerifyOAuthToken with session_expires_in issues an N-minute session",
+    source=sources.SESSION_MANAGEMENT,
 )
 @pytest.mark.needs_control("oauth")
 def test_verify_oauth_token_with_session_expires_in(
@@ -99,7 +111,10 @@ def test_verify_oauth_token_with_session_expires_in(
     check_issued(expect, verified, 45)
 
 
-@pytest.mark.rule("D2, D4: VerifyOAuthToken {code} without session_expires_in: 10,080 minutes")
+@pytest.mark.rule(
+    "D2, D4: VerifyOAuthToken {code} without session_expires_in: 10,080 minutes",
+    source=sources.DECISIONS,
+)
 @pytest.mark.needs_control("oauth")
 def test_verify_oauth_token_without_session_expires_in(
     target: Target, flows: Flows, api: ApiClient, expect: Expect
@@ -110,7 +125,9 @@ def test_verify_oauth_token_without_session_expires_in(
     check_issued(expect, verified, DEFAULT_MINUTES)
 
 
-@pytest.mark.rule("D2 / reference §4: an app set to 'none' issues no session without a length")
+@pytest.mark.rule(
+    "D2: an app set to 'none' issues no session without a length", source=sources.DECISIONS
+)
 @pytest.mark.needs_control("apps", "outbox")
 def test_verify_otp_reference_mode_issues_no_session(target: Target, expect: Expect) -> None:
     """With ``default_session_minutes: null``: ``session: null``, empty token and JWT."""
@@ -130,7 +147,9 @@ def test_verify_otp_reference_mode_issues_no_session(target: Target, expect: Exp
         target.control.delete_app(app["app_id"])
 
 
-@pytest.mark.rule("seed L70-L87 / D6: an auth verify returns the session and the user")
+@pytest.mark.rule(
+    "D6: an auth verify returns the session and the user", source=sources.SESSION_MANAGEMENT
+)
 def test_verify_otp_returns_session_and_user(flows: Flows, expect: Expect) -> None:
     """VerifyOtp's answer carries ``user`` (``id`` = ``user_id``, ``email``) and ``session``."""
     login = flows.login()

@@ -1,7 +1,7 @@
 """Session JWTs: signed by a key of the JWKS, with the documented claims; revocation.
 
-Reference §3.4 and §5 (RS256, JWKS at /v1/auth/jwks/default, ``?api_key=`` as the Node SDK
-sends it), decisions D11, D12, D17 and D10, ledger L15.
+The "Session Token vs JWT" guide (RS256, local verification), the official Node SDK (JWKS at
+/v1/auth/jwks/default, ``?api_key=``), decisions D11, D12, D17 and D10, C8.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from conformance import sources
 from conformance.client import ApiClient
 from conformance.expect import Expect
 from conformance.flows import Flows, Login
@@ -48,7 +49,9 @@ def verified_claims(target: Target, expect: Expect, login: Login) -> dict[str, A
     return claims
 
 
-@pytest.mark.rule("D11, D12 / reference §5: the session JWT verifies against the JWKS (RS256)")
+@pytest.mark.rule(
+    "D11, D12: the session JWT verifies against the JWKS (RS256)", source=sources.TOKEN_VS_JWT
+)
 def test_session_jwt_verifies_against_jwks(target: Target, flows: Flows, expect: Expect) -> None:
     """PyJWT's JWKS client fetches the key named by ``kid`` and the signature holds."""
     login = flows.login()
@@ -59,7 +62,7 @@ def test_session_jwt_verifies_against_jwks(target: Target, flows: Flows, expect:
     verified_claims(target, expect, login)
 
 
-@pytest.mark.rule("D11, D17 / reference §5: the JWT carries the documented claims")
+@pytest.mark.rule("D11, D17: the JWT carries the documented claims", source=sources.TOKEN_VS_JWT)
 def test_session_jwt_claims(target: Target, flows: Flows, expect: Expect) -> None:
     """``sub`` user, ``jti`` session, both session claims, ``iat`` = ``nbf``, 300 s lifetime."""
     login = flows.login(minutes=60)
@@ -77,7 +80,7 @@ def test_session_jwt_claims(target: Target, flows: Flows, expect: Expect) -> Non
     )
 
 
-@pytest.mark.rule("D12 / reference §3.4: the JWKS answers with the Bearer key too")
+@pytest.mark.rule("D12: the JWKS answers with the Bearer key too", source=sources.NODE_SDK)
 def test_jwks_with_bearer_key(api: ApiClient, expect: Expect) -> None:
     """RSA keys with ``kid``, ``alg``, ``use: sig``, ``n`` and ``e``."""
     answered = api.get("/v1/auth/jwks/default")
@@ -90,7 +93,9 @@ def test_jwks_with_bearer_key(api: ApiClient, expect: Expect) -> None:
         expect.equal("use", "sig", key.get("use"), answered)
 
 
-@pytest.mark.rule("D10 / reference §4 L234: a deleted session's JWT is refused by VerifySession")
+@pytest.mark.rule(
+    "D10: a deleted session's JWT is refused by VerifySession", source=sources.TOKEN_VS_JWT
+)
 def test_revoked_session_jwt_refused(flows: Flows, expect: Expect) -> None:
     """The JWT may still pass local checks, but the server knows the session is gone."""
     login = flows.login()
@@ -98,7 +103,10 @@ def test_revoked_session_jwt_refused(flows: Flows, expect: Expect) -> None:
     expect.error(flows.verify_session(session_jwt=login.jwt), 401, "invalid_session")
 
 
-@pytest.mark.rule("D12: after a key rotation the JWKS still verifies JWTs signed before it")
+@pytest.mark.rule(
+    "D12: after a key rotation the JWKS still verifies JWTs signed before it",
+    source=sources.DECISIONS,
+)
 @pytest.mark.needs_control("keys")
 def test_jwks_keeps_rotated_key(target: Target, flows: Flows, expect: Expect) -> None:
     """A JWT from before the rotation and one from after both verify; their ``kid`` differ."""

@@ -1,12 +1,14 @@
 """ListSessions: the active sessions of one user, newest first.
 
-Seed L242-L293 ("View all active sessions for a specific user"), reference §3.2, decision D14.
+The Session Management guide ("View all active sessions for a specific user"), the
+ListSessions reference page, decision D14.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from conformance import sources
 from conformance.client import Exchange
 from conformance.expect import Expect
 from conformance.flows import Flows
@@ -20,7 +22,9 @@ def _listed(expect: Expect, listed: Exchange) -> list[dict[str, object]]:
     return list(sessions)
 
 
-@pytest.mark.rule("seed L242-L244 / D14: ListSessions shows only the user's active sessions")
+@pytest.mark.rule(
+    "D14: ListSessions shows only the user's active sessions", source=sources.LIST_SESSIONS
+)
 def test_list_sessions_only_active_of_that_user(flows: Flows, expect: Expect) -> None:
     """Two logins of A (one then deleted) and one of B: A's list is exactly A's live session."""
     email = flows.email("lister")
@@ -37,7 +41,7 @@ def test_list_sessions_only_active_of_that_user(flows: Flows, expect: Expect) ->
     expect.true(other.session_id not in ids, "no other user's session", f"{ids}", listed)
 
 
-@pytest.mark.rule("D14: ListSessions lists the newest session first")
+@pytest.mark.rule("D14: ListSessions lists the newest session first", source=sources.DECISIONS)
 def test_list_sessions_newest_first(flows: Flows, expect: Expect) -> None:
     """``created_at`` never increases down the list."""
     email = flows.email("order")
@@ -50,7 +54,9 @@ def test_list_sessions_newest_first(flows: Flows, expect: Expect) -> None:
     expect.equal("created_at order", sorted(created, reverse=True), created, listed)
 
 
-@pytest.mark.rule("D14 / seed L570-L579: ListSessions leaves expired sessions out")
+@pytest.mark.rule(
+    "D14: ListSessions leaves expired sessions out", source=sources.SESSION_MANAGEMENT
+)
 @pytest.mark.time_dependent
 def test_list_sessions_excludes_expired(flows: Flows, travel: TimeTravel, expect: Expect) -> None:
     """A 5-minute session disappears from the list at its ``expires_at``; a 60-minute one stays."""
@@ -63,7 +69,9 @@ def test_list_sessions_excludes_expired(flows: Flows, travel: TimeTravel, expect
     expect.equal("listed session ids", [long.session_id], ids, listed)
 
 
-@pytest.mark.rule("D14: ListSessions of an unknown user: 404 user_not_found")
+@pytest.mark.rule(
+    "D14: ListSessions of an unknown user: 404 user_not_found", source=sources.DECISIONS
+)
 def test_list_sessions_unknown_user(flows: Flows, expect: Expect) -> None:
     """A user id that never existed."""
     listed = flows.list_sessions("user_" + "0" * 27)

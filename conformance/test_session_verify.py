@@ -1,13 +1,14 @@
 """VerifySession: what it returns, how it extends, when it refuses.
 
-Seed L94-L198 (verify, success and error bodies), seed L200-L231 (extension: "expire N minutes
-from the current time"), reference §3.1 and §4, decisions D5 and D10, ledger L11.
+The Session Management guide (verify, success and error bodies; extension: "expire N minutes
+from the current time"), the VerifySession reference page, decisions D5 and D10.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from conformance import sources
 from conformance.expect import Expect
 from conformance.flows import Flows
 from conformance.timing import TimeTravel
@@ -16,7 +17,9 @@ MINUTE = 60
 CLOCK_SLACK = 5.0
 
 
-@pytest.mark.rule("seed L161-L181 / D5: VerifySession returns the session and its user")
+@pytest.mark.rule(
+    "D5: VerifySession returns the session and its user", source=sources.VERIFY_SESSION
+)
 def test_verify_session_returns_session_and_user(flows: Flows, expect: Expect) -> None:
     """``session`` (same id and user), ``user`` (``id`` = user id), the same token, a JWT."""
     login = flows.login()
@@ -29,7 +32,9 @@ def test_verify_session_returns_session_and_user(flows: Flows, expect: Expect) -
     expect.true(bool(body.get("session_jwt")), "a fresh session_jwt (D5)", "none", verified)
 
 
-@pytest.mark.rule("reference §3.1: VerifySession accepts the session_jwt instead of the token")
+@pytest.mark.rule(
+    "VerifySession accepts the session_jwt instead of the token", source=sources.VERIFY_SESSION
+)
 def test_verify_session_by_jwt(flows: Flows, expect: Expect) -> None:
     """The JWT names the same session."""
     login = flows.login()
@@ -38,7 +43,9 @@ def test_verify_session_by_jwt(flows: Flows, expect: Expect) -> None:
     expect.equal("session.id", login.session_id, expect.field(verified, "session", "id"), verified)
 
 
-@pytest.mark.rule("seed L231 / reference §3.1: extending sets expires_at to now + N minutes")
+@pytest.mark.rule(
+    "Extending a session sets expires_at to now + N minutes", source=sources.SESSION_MANAGEMENT
+)
 @pytest.mark.parametrize("minutes", [30, 5, 43_200])
 def test_verify_session_extends_from_now(flows: Flows, expect: Expect, minutes: int) -> None:
     """``expires_at`` = the verification's ``last_active_at`` + N minutes (may shorten)."""
@@ -58,7 +65,9 @@ def test_verify_session_extends_from_now(flows: Flows, expect: Expect, minutes: 
         )
 
 
-@pytest.mark.rule("ledger L11 / reference §3.1: verifying without a length keeps expires_at")
+@pytest.mark.rule(
+    "Verifying a session without a length keeps expires_at", source=sources.VERIFY_SESSION
+)
 def test_verify_session_without_minutes_keeps_expiry(flows: Flows, expect: Expect) -> None:
     """A plain verification refreshes activity only."""
     login = flows.login(minutes=20)
@@ -68,22 +77,30 @@ def test_verify_session_without_minutes_keeps_expiry(flows: Flows, expect: Expec
     expect.equal("expires_at", login.session.get("expires_at"), observed, verified)
 
 
-@pytest.mark.rule("D10 / seed L183-L198: an unknown session token is refused: 401 invalid_session")
+@pytest.mark.rule(
+    "D10: an unknown session token is refused: 401 invalid_session",
+    source=sources.SESSION_MANAGEMENT,
+)
 def test_verify_session_unknown_token(flows: Flows, expect: Expect) -> None:
     """A token that never existed."""
     refused = flows.verify_session(session_token="conformance" + "x" * 53)
     expect.error(refused, 401, "invalid_session")
 
 
-@pytest.mark.rule("D10 / seed L183-L198: a deleted session is refused: 401 invalid_session")
+@pytest.mark.rule(
+    "D10: a deleted session is refused: 401 invalid_session", source=sources.SESSION_MANAGEMENT
+)
 def test_verify_session_after_delete(flows: Flows, expect: Expect) -> None:
-    """After DeleteSession the token fails at once (reference §4 "Revocation")."""
+    """After DeleteSession the token fails at once (revocation, D10)."""
     login = flows.login()
     expect.ok(flows.delete_session(session_token=login.token))
     expect.error(flows.verify_session(session_token=login.token), 401, "invalid_session")
 
 
-@pytest.mark.rule("D10 / seed L572: a session expires at expires_at (valid just before, not at it)")
+@pytest.mark.rule(
+    "D10: a session expires at expires_at (valid just before, not at it)",
+    source=sources.SESSION_MANAGEMENT,
+)
 @pytest.mark.time_dependent
 def test_verify_session_expires_at_boundary(
     flows: Flows, travel: TimeTravel, expect: Expect

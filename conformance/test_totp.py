@@ -1,4 +1,4 @@
-"""TOTP: create, verify, recovery codes, recovery, delete (more reference §6, §3.2; D20, T1-T6).
+"""TOTP: create, verify, recovery codes, recovery, delete (D20, T1-T6).
 
 Published pages: https://developers.streambird.io/operation/operation-createtotp.md,
 https://developers.streambird.io/operation/operation-verifytotp,
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from conformance import totp
+from conformance import sources, totp
 from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.flows import Flows, Login
@@ -52,7 +52,9 @@ def activate(api: ApiClient, expect: Expect, login: Login) -> dict[str, Any]:
     return made
 
 
-@pytest.mark.rule("T1 / more reference §6.1: CreateTOTP gives a base32 secret, 16 codes, a PNG QR")
+@pytest.mark.rule(
+    "T1: CreateTOTP gives a base32 secret, 16 codes, a PNG QR", source=sources.CREATE_TOTP
+)
 def test_create_totp_shape(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """``secret`` is base32, ``recovery_codes`` 16 ``xxxxx-xxxxx``, ``qr_base64`` a PNG."""
     made, _ = create(api, expect, flows.create_user())
@@ -69,7 +71,7 @@ def test_create_totp_shape(flows: Flows, api: ApiClient, expect: Expect) -> None
     expect.true(png[:8] == b"\x89PNG\r\n\x1a\n", "qr_base64 is a PNG", repr(png[:8]))
 
 
-@pytest.mark.rule("D19, T2 / more reference §1.2, §6.2: a TOTP steps up an email-OTP session")
+@pytest.mark.rule("D19, T2: a TOTP steps up an email-OTP session", source=sources.VERIFY_TOTP)
 def test_verify_totp_steps_up_session(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """The code the suite computes activates the TOTP and adds a factor to the same session."""
     login = flows.login()
@@ -84,7 +86,10 @@ def test_verify_totp_steps_up_session(flows: Flows, api: ApiClient, expect: Expe
     expect.equal("factor types", ["otp", "totp"], types, verified)
 
 
-@pytest.mark.rule("T2 / RFC 6238 §5.2: a TOTP code is accepted once")
+@pytest.mark.rule(
+    "T2 / RFC 6238: a TOTP code is accepted once",
+    source=sources.USERS_TOTP_PASSWORDS_DECISIONS,
+)
 def test_verify_totp_code_once(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """The same code sent again is refused with 400 ``invalid_totp``."""
     login = flows.login()
@@ -94,7 +99,7 @@ def test_verify_totp_code_once(flows: Flows, api: ApiClient, expect: Expect) -> 
     expect.error(api.post(VERIFY, body), 400, "invalid_totp")
 
 
-@pytest.mark.rule("T2 / more reference §6.2: a wrong TOTP code is refused")
+@pytest.mark.rule("T2: a wrong TOTP code is refused", source=sources.USERS_TOTP_PASSWORDS_DECISIONS)
 def test_verify_totp_wrong_code(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """A code of no step near now → 400 ``invalid_totp``; the right one still works."""
     login = flows.login()
@@ -105,7 +110,7 @@ def test_verify_totp_wrong_code(flows: Flows, api: ApiClient, expect: Expect) ->
     expect.ok(api.post(VERIFY, right))
 
 
-@pytest.mark.rule("T2 / https://docs.streambird.io/methods/totp/totp-api: the next step's code")
+@pytest.mark.rule("T2: the next step's code is accepted too", source=sources.TOTP_GUIDE)
 def test_verify_totp_accepts_next_step(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """The guide: the codes of the previous and next 30-second steps are accepted too."""
     login = flows.login()
@@ -114,7 +119,7 @@ def test_verify_totp_accepts_next_step(flows: Flows, api: ApiClient, expect: Exp
     expect.ok(api.post(VERIFY, body))
 
 
-@pytest.mark.rule("T3 / more reference §6.1: a TOTP not verified within expires_in is gone")
+@pytest.mark.rule("T3: a TOTP not verified within expires_in is gone", source=sources.CREATE_TOTP)
 @pytest.mark.time_dependent
 def test_verify_totp_after_activation_window(
     flows: Flows, api: ApiClient, expect: Expect, travel: TimeTravel
@@ -128,7 +133,9 @@ def test_verify_totp_after_activation_window(
     expect.error(api.post(VERIFY, body), 404, "totp_not_found")
 
 
-@pytest.mark.rule("T4, T5 / more reference §6.3, §6.4: each recovery code works once")
+@pytest.mark.rule(
+    "T4, T5: each recovery code works once", source=sources.USERS_TOTP_PASSWORDS_DECISIONS
+)
 def test_totp_recovery_codes_single_use(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """A code logs in once (either field name), then 400 ``invalid_recovery_code``.
 
@@ -150,7 +157,9 @@ def test_totp_recovery_codes_single_use(flows: Flows, api: ApiClient, expect: Ex
     expect.equal("recovery codes left", made["recovery_codes"][2:], left, listed)
 
 
-@pytest.mark.rule("T6 / more reference §3.2: DeleteUserTOTP answers {message, user_id}; then 404")
+@pytest.mark.rule(
+    "T6: DeleteUserTOTP answers {message, user_id}; then 404", source=sources.DELETE_USER_TOTP
+)
 def test_delete_user_totp(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """The TOTP goes from the user; deleting it again → 404 ``totp_not_found``."""
     login = flows.login()

@@ -1,4 +1,4 @@
-"""UpdateUser and the email / phone-number deletes (more reference §3; T12-T14).
+"""UpdateUser and the email / phone-number deletes (T12-T14).
 
 Published pages: https://developers.streambird.io/operation/operation-updateuser,
 https://docs.streambird.io/api-reference/users/update-user,
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import pytest
 
+from conformance import sources
 from conformance.client import ApiClient
 from conformance.expect import Expect
 from conformance.flows import Flows
 
 
-@pytest.mark.rule("T12 / more reference §3.1: UpdateUser attaches emails, unverified")
+@pytest.mark.rule("T12: UpdateUser attaches emails, unverified", source=sources.UPDATE_USER)
 def test_update_user_attaches_email(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """The old email stays; the new one is added with ``verified: false``."""
     login = flows.login()
@@ -31,7 +32,10 @@ def test_update_user_attaches_email(flows: Flows, api: ApiClient, expect: Expect
     expect.equal("user.first_name", "Conformance", updated.json["user"].get("first_name"), updated)
 
 
-@pytest.mark.rule("T12 / L9: UpdateUser with another user's email → 409 duplicate_email")
+@pytest.mark.rule(
+    "T12: UpdateUser with another user's email → 409 duplicate_email",
+    source=sources.USERS_TOTP_PASSWORDS_DECISIONS,
+)
 def test_update_user_duplicate_email(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """Nothing changes when one identifier belongs to someone else."""
     taken = flows.email("taken")
@@ -43,7 +47,9 @@ def test_update_user_duplicate_email(flows: Flows, api: ApiClient, expect: Expec
     expect.error(refused, 409, "duplicate_email")
 
 
-@pytest.mark.rule("T12 / reference §10.4: metadata merges; null deletes; replace_metadata replaces")
+@pytest.mark.rule(
+    "T12: metadata merges; null deletes; replace_metadata replaces", source=sources.UPDATE_USER
+)
 def test_update_user_metadata(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """Top-level merge, a ``null`` value deletes the key, ``replace_metadata`` replaces all."""
     user_id = flows.create_user()
@@ -56,7 +62,10 @@ def test_update_user_metadata(flows: Flows, api: ApiClient, expect: Expect) -> N
     expect.equal("replaced metadata", {"d": 4}, expect.field(replaced, "user", "metadata"))
 
 
-@pytest.mark.rule("T14 / more reference §3.2: DeleteUserEmail answers {message, user_id}; then 404")
+@pytest.mark.rule(
+    "T14: DeleteUserEmail answers {message, user_id}; then 404",
+    source=sources.DELETE_USER_EMAIL,
+)
 def test_delete_user_email(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """The email leaves the user; deleting it again → 404 ``method_not_found``."""
     created = api.post("/v1/auth/users/create", {"email": flows.email("delemail")})
@@ -70,7 +79,9 @@ def test_delete_user_email(flows: Flows, api: ApiClient, expect: Expect) -> None
     expect.error(api.delete(path), 404, "method_not_found")
 
 
-@pytest.mark.rule("T13 / more reference §13 #1: both DeleteUserPhoneNumber paths work")
+@pytest.mark.rule(
+    "T13: both DeleteUserPhoneNumber paths work", source=sources.DELETE_USER_PHONE_NUMBER
+)
 @pytest.mark.parametrize("spelling", ["phone_numbers", "phone_number"])
 def test_delete_user_phone_number(
     flows: Flows, api: ApiClient, expect: Expect, spelling: str

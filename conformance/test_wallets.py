@@ -3,12 +3,11 @@
 The suite holds the wallet keys (``conformance.wallet.MockWallet``), so these rules run against
 any deployment. Sources (public pages):
 
-- https://docs.streambird.io/api-reference/wallets-login/begin-wallet-registration (P-WBEGIN)
-- https://docs.streambird.io/api-reference/wallets-login/verify-wallet-beta (P-WVER)
-- https://docs.streambird.io/api-reference/wallets-login/get-wallet-registration-nonce (P-WNONCE)
+- https://docs.streambird.io/api-reference/wallets-login/begin-wallet-registration
+- https://docs.streambird.io/api-reference/wallets-login/verify-wallet-beta
+- https://docs.streambird.io/api-reference/wallets-login/get-wallet-registration-nonce
 - https://docs.streambird.io/api-reference/wallets-login/verify-siwe-wallet-registration.md
-  (P-WSIWE)
-- https://developers.streambird.io/operation/operation-deleteuserwallet (P-DUW)
+- https://developers.streambird.io/operation/operation-deleteuserwallet
 - https://eips.ethereum.org/EIPS/eip-4361 (EIP-4361); decisions D21 and docs/decisions.md W1-W9.
 """
 
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from conformance import sources
 from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.flows import Flows
@@ -75,7 +75,8 @@ def _check_wallet_session(
 
 
 @pytest.mark.rule(
-    "P-WBEGIN / §1.1: Begin answers a walletrr_ challenge, the ETH address lower-case"
+    "W1: Begin answers a walletrr_ challenge, the ETH address lower-case",
+    source=sources.BEGIN_WALLET_REGISTRATION,
 )
 def test_begin_wallet_registration_answers_a_challenge(
     api: ApiClient, flows: Flows, expect: Expect
@@ -98,7 +99,10 @@ def test_begin_wallet_registration_answers_a_challenge(
     )
 
 
-@pytest.mark.rule("P-WVER / D21: an EIP-191 signature of the challenge logs in with eth_wallet")
+@pytest.mark.rule(
+    "D21, W9: an EIP-191 signature of the challenge logs in with eth_wallet",
+    source=sources.VERIFY_WALLET,
+)
 @pytest.mark.parametrize("wallet_type", ["ETH", "ethereum"])
 def test_verify_wallet_ethereum_logs_in(
     api: ApiClient, flows: Flows, expect: Expect, wallet_type: str
@@ -112,7 +116,10 @@ def test_verify_wallet_ethereum_logs_in(
     expect.equal("is_read_only", True, verified.json.get("is_read_only"), verified)
 
 
-@pytest.mark.rule("P-WVER / D21: an ed25519 signature (base58 or base64) logs in with sol_wallet")
+@pytest.mark.rule(
+    "D21, W9: an ed25519 signature (base58 or base64) logs in with sol_wallet",
+    source=sources.VERIFY_WALLET,
+)
 @pytest.mark.parametrize("encoding", ["base58", "base64"])
 def test_verify_wallet_solana_logs_in(
     api: ApiClient, flows: Flows, expect: Expect, encoding: str
@@ -126,7 +133,10 @@ def test_verify_wallet_solana_logs_in(
     )
 
 
-@pytest.mark.rule("D21 / W1: a challenge is consumed by its first success (no replay)")
+@pytest.mark.rule(
+    "D21 / W1: a challenge is consumed by its first success (no replay)",
+    source=sources.WALLETS_DECISIONS,
+)
 def test_verify_wallet_replay_is_refused(api: ApiClient, flows: Flows, expect: Expect) -> None:
     """The same signed challenge a second time → 400 ``invalid_wallet_challenge``."""
     wallet = MockWallet("ethereum")
@@ -135,7 +145,10 @@ def test_verify_wallet_replay_is_refused(api: ApiClient, flows: Flows, expect: E
     expect.error(_verify(api, wallet, signature), 400, "invalid_wallet_challenge")
 
 
-@pytest.mark.rule("D21 / W9: a signature by another key is refused; the challenge stays usable")
+@pytest.mark.rule(
+    "D21 / W9: a signature by another key is refused; the challenge stays usable",
+    source=sources.WALLETS_DECISIONS,
+)
 @pytest.mark.parametrize("chain", ["ethereum", "solana"])
 def test_verify_wallet_wrong_key_is_refused(
     api: ApiClient, flows: Flows, expect: Expect, chain: str
@@ -147,7 +160,9 @@ def test_verify_wallet_wrong_key_is_refused(
     expect.ok(_verify(api, wallet, wallet.sign(challenge)))
 
 
-@pytest.mark.rule("D21 / W1: a wallet challenge expires after 10 minutes")
+@pytest.mark.rule(
+    "D21 / W1: a wallet challenge expires after 10 minutes", source=sources.WALLETS_DECISIONS
+)
 @pytest.mark.time_dependent
 def test_verify_wallet_expired_challenge_is_refused(
     api: ApiClient, flows: Flows, expect: Expect, travel: TimeTravel
@@ -160,7 +175,10 @@ def test_verify_wallet_expired_challenge_is_refused(
     expect.error(_verify(api, wallet, signature), 400, "wallet_challenge_expired")
 
 
-@pytest.mark.rule("P-WNONCE / EIP-4361: the SIWE nonce is alphanumeric, at least 8 characters")
+@pytest.mark.rule(
+    "W2 / EIP-4361: the SIWE nonce is alphanumeric, at least 8 characters",
+    source=sources.WALLETS_DECISIONS,
+)
 def test_get_wallet_registration_nonce_is_eip4361(
     api: ApiClient, flows: Flows, expect: Expect
 ) -> None:
@@ -169,7 +187,10 @@ def test_get_wallet_registration_nonce_is_eip4361(
     expect.true(bool(re.fullmatch(r"[A-Za-z0-9]{8,}", nonce)), "an EIP-4361 nonce", repr(nonce))
 
 
-@pytest.mark.rule("P-WSIWE / §4.4: a signed SIWE (or SIWS) message with the nonce logs in")
+@pytest.mark.rule(
+    "VerifySiweWalletRegistration: a signed SIWE (or SIWS) message with the nonce logs in",
+    source=sources.VERIFY_SIWE_WALLET_REGISTRATION,
+)
 @pytest.mark.parametrize("chain", ["ethereum", "solana"])
 def test_verify_siwe_logs_in(api: ApiClient, flows: Flows, expect: Expect, chain: str) -> None:
     """EIP-4361 message (Solana variant: no Chain ID), signed; a session with the factor."""
@@ -180,7 +201,7 @@ def test_verify_siwe_logs_in(api: ApiClient, flows: Flows, expect: Expect, chain
     _check_wallet_session(expect, api, _siwe(api, wallet, message, session_expires_in=30), wallet)
 
 
-@pytest.mark.rule("EIP-4361 / W1: a SIWE nonce is used once")
+@pytest.mark.rule("EIP-4361 / W1: a SIWE nonce is used once", source=sources.WALLETS_DECISIONS)
 def test_verify_siwe_nonce_replay_is_refused(api: ApiClient, flows: Flows, expect: Expect) -> None:
     """The same signed message a second time → 400 ``invalid_wallet_challenge``."""
     wallet = MockWallet("ethereum")
@@ -189,7 +210,10 @@ def test_verify_siwe_nonce_replay_is_refused(api: ApiClient, flows: Flows, expec
     expect.error(_siwe(api, wallet, message), 400, "invalid_wallet_challenge")
 
 
-@pytest.mark.rule("EIP-4361 / W5: a message with another nonce than the pending one is refused")
+@pytest.mark.rule(
+    "EIP-4361 / W5: a message with another nonce than the pending one is refused",
+    source=sources.WALLETS_DECISIONS,
+)
 def test_verify_siwe_wrong_nonce_is_refused(api: ApiClient, flows: Flows, expect: Expect) -> None:
     """A well-formed nonce the server did not issue → 400 ``invalid_wallet_challenge``."""
     wallet = MockWallet("solana")
@@ -198,7 +222,10 @@ def test_verify_siwe_wrong_nonce_is_refused(api: ApiClient, flows: Flows, expect
     expect.error(_siwe(api, wallet, message), 400, "invalid_wallet_challenge")
 
 
-@pytest.mark.rule("EIP-4361 / W5: a message past its Expiration Time is refused")
+@pytest.mark.rule(
+    "EIP-4361 / W5: a message past its Expiration Time is refused",
+    source=sources.WALLETS_DECISIONS,
+)
 def test_verify_siwe_expired_message_is_refused(
     api: ApiClient, flows: Flows, expect: Expect
 ) -> None:
@@ -210,7 +237,10 @@ def test_verify_siwe_expired_message_is_refused(
     expect.error(_siwe(api, wallet, message), 400, "siwe_message_expired")
 
 
-@pytest.mark.rule("EIP-4361 / W9: a SIWE message signed by another key is refused")
+@pytest.mark.rule(
+    "EIP-4361 / W9: a SIWE message signed by another key is refused",
+    source=sources.WALLETS_DECISIONS,
+)
 def test_verify_siwe_wrong_key_is_refused(api: ApiClient, flows: Flows, expect: Expect) -> None:
     """The message names the wallet but another key signed it → 400 ``invalid_wallet_signature``."""
     wallet = MockWallet("ethereum")
@@ -219,7 +249,10 @@ def test_verify_siwe_wrong_key_is_refused(api: ApiClient, flows: Flows, expect: 
     expect.error(forged, 400, "invalid_wallet_signature")
 
 
-@pytest.mark.rule("P-DUW / W8: DeleteUserWallet unlinks a wallet linked by VerifyWallet")
+@pytest.mark.rule(
+    "W8: DeleteUserWallet unlinks a wallet linked by VerifyWallet",
+    source=sources.DELETE_USER_WALLET,
+)
 def test_delete_user_wallet_unlinks(api: ApiClient, flows: Flows, expect: Expect) -> None:
     """200 ``{user_id, message}``; the user no longer lists the wallet."""
     wallet = MockWallet("ethereum")

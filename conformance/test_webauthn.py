@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from conformance import sources
 from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.flows import Flows
@@ -26,7 +27,7 @@ from conformance.timing import TimeTravel
 DOMAIN = "localhost"
 ORIGIN = "http://localhost:1234"
 CHALLENGE_SECONDS = 300
-SETUP = Expect("setup: a WebAuthn registration (reference-more §7.1-§7.2)")
+SETUP = Expect("setup: a WebAuthn registration (Begin and Create WebAuthn Registration)")
 
 
 class Ceremonies:
@@ -71,8 +72,9 @@ def ceremonies(flows: Flows) -> Ceremonies:
 
 
 @pytest.mark.rule(
-    "reference-more §7.1 (operation-beginwebauthnregistration): creation options carry a 32-byte "
-    "standard-base64 challenge, rp.id = domain, user.id = base64(user id), ES256"
+    "A2: creation options carry a 32-byte standard-base64 challenge, rp.id = domain, "
+    "user.id = base64(user id), ES256",
+    source=sources.BEGIN_WEBAUTHN_REGISTRATION,
 )
 def test_webauthn_registration_options_shape(ceremonies: Ceremonies, expect: Expect) -> None:
     """The published creation options, as the browser must receive them."""
@@ -88,8 +90,9 @@ def test_webauthn_registration_options_shape(ceremonies: Ceremonies, expect: Exp
 
 
 @pytest.mark.rule(
-    "webauthn-api guide / verify-webauthn-authentication-beta / D19: a registered passkey signs "
-    "in; the session carries a webauthn factor naming the credential"
+    "D19, A9: a registered passkey signs in; the session carries a webauthn factor naming "
+    "the credential",
+    source=sources.WEBAUTHN_GUIDE,
 )
 def test_webauthn_register_and_sign_in(ceremonies: Ceremonies, expect: Expect) -> None:
     """Register, list it on the user (A1), sign in with a session (D2)."""
@@ -110,8 +113,9 @@ def test_webauthn_register_and_sign_in(ceremonies: Ceremonies, expect: Expect) -
 
 
 @pytest.mark.rule(
-    "WebAuthn §7.2 step 20 / D22 / A7: an assertion whose signature does not verify is refused "
-    "(400 invalid_webauthn_authentication)"
+    "D22 / A7: an assertion whose signature does not verify is refused "
+    "(400 invalid_webauthn_authentication)",
+    source=sources.WEBAUTHN_DECISIONS,
 )
 def test_webauthn_bad_signature_refused(ceremonies: Ceremonies, expect: Expect) -> None:
     """One flipped bit in the ES256 signature."""
@@ -124,8 +128,9 @@ def test_webauthn_bad_signature_refused(ceremonies: Ceremonies, expect: Expect) 
 
 
 @pytest.mark.rule(
-    "WebAuthn §13.4.3 / D22 / A7: a challenge is single use, so a replayed assertion is refused "
-    "(400 invalid_webauthn_challenge)"
+    "D22 / A7: a challenge is single use, so a replayed assertion is refused "
+    "(400 invalid_webauthn_challenge)",
+    source=sources.WEBAUTHN_DECISIONS,
 )
 def test_webauthn_replayed_assertion_refused(ceremonies: Ceremonies, expect: Expect) -> None:
     """The same assertion twice: the second use is a replay."""
@@ -136,8 +141,9 @@ def test_webauthn_replayed_assertion_refused(ceremonies: Ceremonies, expect: Exp
 
 
 @pytest.mark.rule(
-    "WebAuthn §7.2 step 13 / D22 / A7: client data from an origin outside the rp id is refused "
-    "(400 webauthn_origin_mismatch)"
+    "D22 / A7: client data from an origin outside the rp id is refused "
+    "(400 webauthn_origin_mismatch)",
+    source=sources.WEBAUTHN_DECISIONS,
 )
 def test_webauthn_foreign_origin_refused(ceremonies: Ceremonies, expect: Expect) -> None:
     """A phishing page's origin signs a valid assertion: still refused."""
@@ -147,8 +153,8 @@ def test_webauthn_foreign_origin_refused(ceremonies: Ceremonies, expect: Expect)
 
 
 @pytest.mark.rule(
-    "operation-beginwebauthnauthentication / A7: a user needs a credential for the domain "
-    "(400 no_webauthn_credentials)"
+    "A7: a user needs a credential for the domain (400 no_webauthn_credentials)",
+    source=sources.BEGIN_WEBAUTHN_AUTHENTICATION,
 )
 def test_webauthn_authentication_needs_a_credential(ceremonies: Ceremonies, expect: Expect) -> None:
     """Begin authentication for a user who registered nothing."""
@@ -156,8 +162,9 @@ def test_webauthn_authentication_needs_a_credential(ceremonies: Ceremonies, expe
 
 
 @pytest.mark.rule(
-    "operation-deleteuserwebauthncredential / A7: the delete answers {user_id, message}; the "
-    "credential no longer signs in (404 webauthn_credential_not_found)"
+    "A7, A8: the delete answers {user_id, message}; the credential no longer signs in "
+    "(404 webauthn_credential_not_found)",
+    source=sources.DELETE_USER_WEBAUTHN_CREDENTIAL,
 )
 def test_webauthn_delete_credential(ceremonies: Ceremonies, expect: Expect) -> None:
     """Delete, then an assertion of the deleted credential."""
@@ -170,7 +177,10 @@ def test_webauthn_delete_credential(ceremonies: Ceremonies, expect: Expect) -> N
     expect.error(ceremonies.verify(assertion), 404, "webauthn_credential_not_found")
 
 
-@pytest.mark.rule("D22 / A2: a WebAuthn challenge expires 5 minutes after begin")
+@pytest.mark.rule(
+    "D22 / A2: a WebAuthn challenge expires 5 minutes after begin",
+    source=sources.WEBAUTHN_DECISIONS,
+)
 @pytest.mark.time_dependent
 def test_webauthn_challenge_expires(
     ceremonies: Ceremonies, travel: TimeTravel, expect: Expect

@@ -24,7 +24,7 @@ from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from nacl.signing import SigningKey
 
-from conformance.fake import SessionTokens
+from conformance.session_tokens import SessionTokens
 
 Post = Callable[[str, dict[str, Any]], dict[str, Any]]
 CHAINS = {"ethereum": "ethereum", "eth": "ethereum", "solana": "solana", "sol": "solana"}

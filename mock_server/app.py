@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
+from . import allow
 from .clock import ControllableClock
 from .config import MockConfig
 from .control.apps import default_app
@@ -92,6 +93,7 @@ def create_app(
     install_index(app, state)  # GET /, /_mock/, /openapi.yaml, /README.md
     app.register_blueprint(idp_blueprint(state))  # fake OAuth provider: not under /_mock/
     _add_error_handlers(app, state)
+    allow.install(app)  # Allow lists the matched path's methods only
 
     @app.after_request
     def stamp_now(response: Response) -> Response:

@@ -240,6 +240,8 @@ def banner(state: MockState, base: str) -> list[str]:
                 f"public token {app.public_token}"
             )
     lines.append(f"  control API:  {_control_line(config, base)}")
+    if config.control_enabled:
+        lines.append(f"  dashboard:    {base}/_mock/ui")
     lines.append(f"  index:        {base}/ (links to the API spec, control spec and docs)")
     return lines
 

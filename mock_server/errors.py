@@ -76,6 +76,11 @@ class MissingRedirectUrl(ApiError):
     message = "No redirect URL was given and the app has no default redirect URL"
 
 
+class UserHasNoEmail(ApiError):
+    status, code = 400, "user_has_no_email"
+    message = "The user has no email address; a magic link needs one"
+
+
 class InvalidRequestOriginToken(ApiError):
     status, code = 400, "invalid_request_origin_token"
     message = "The request_origin_token is not valid for this email_id"

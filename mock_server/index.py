@@ -3,8 +3,8 @@
 The index answers a browser in HTML and ``Accept: application/json`` (or curl's ``*/*``) in
 JSON. Its links are paths relative to the fake's root, never built from the request's ``Host``.
 ``/_mock/`` exists only with the control API on (and then asks for the admin token like the
-rest of it); with the control API off, ``/`` says so. The dashboard is linked once something
-serves ``/_mock/ui``.
+rest of it); with the control API off, ``/`` says so. The dashboard (``/_mock/ui``) is linked
+whenever the control API is on.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from html import escape
 from importlib.metadata import PackageNotFoundError, metadata
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 
 from .call import Reply
 from .control.routes import guard
@@ -70,13 +70,12 @@ def _links(state: MockState) -> dict[str, Any]:
             "(serve --control turns it on)",
         }
         return body
-    has_ui = any(rule.rule.rstrip("/") == DASHBOARD for rule in current_app.url_map.iter_rules())
     body["control"] = {
         "enabled": True,
         "index": "/_mock/",
         "spec": "/_mock/openapi.yaml",
         "health": "/_mock/health",
-        "dashboard": DASHBOARD if has_ui else None,
+        "dashboard": DASHBOARD,  # served whenever the control API is
         "admin_token_required": bool(config.admin_token),
     }
     return body

@@ -1,7 +1,9 @@
 """Request and response validators, compiled once per operation (JSON Schema Draft 2020-12).
 
 Messages name the field at fault, so a client sees ``session_expires_in: 3 is less than the
-minimum of 5`` rather than a schema dump.
+minimum of 5`` rather than a schema dump. Requests are also held to the ``format`` of their
+fields (``email``, ``uri``, ...), decided by jsonschema-rs's format validators on both paths,
+the same ones schemathesis judges with (docs/decisions.md C17); responses are not.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema import ValidationError as SchemaError
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
@@ -35,9 +37,17 @@ class Compiled:
     Python validator run, to build the message (and it has the last word, so both agree).
     """
 
-    def __init__(self, schema: dict[str, Any], registry: Registry[Any], fast_registry: Any) -> None:
-        self.slow = Draft202012Validator(schema, registry=registry)
-        self.fast = jsonschema_rs.Draft202012Validator(_quoted_refs(schema), registry=fast_registry)
+    def __init__(
+        self,
+        schema: dict[str, Any],
+        registry: Registry[Any],
+        fast_registry: Any,
+        formats: FormatChecker | None = None,
+    ) -> None:
+        self.slow = Draft202012Validator(schema, registry=registry, format_checker=formats)
+        self.fast = jsonschema_rs.Draft202012Validator(
+            _quoted_refs(schema), registry=fast_registry, validate_formats=formats is not None
+        )
 
     def errors(self, instance: Any) -> list[SchemaError]:
         """Every way ``instance`` breaks the schema (none when it conforms)."""
@@ -58,6 +68,32 @@ def _quoted_refs(node: Any) -> Any:
     return node
 
 
+def _format_names(node: Any) -> set[str]:
+    """Every ``format`` value a document uses."""
+    if isinstance(node, dict):
+        found = {node["format"]} if isinstance(node.get("format"), str) else set()
+        for value in node.values():
+            found |= _format_names(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_format_names(item) for item in node)) if node else set()
+    return set()
+
+
+def format_checker(names: Iterable[str]) -> FormatChecker:
+    """A ``jsonschema`` format checker deciding each of ``names`` as jsonschema-rs does.
+
+    The fast path (jsonschema-rs with ``validate_formats``) and the slow path that explains a
+    refusal must agree on every value; delegating the slow path to the same Rust validators
+    guarantees it.
+    """
+    checker = FormatChecker(formats=())
+    for name in names:
+        rust = jsonschema_rs.Draft202012Validator({"format": name}, validate_formats=True)
+        checker.checks(name)(rust.is_valid)
+    return checker
+
+
 class Validators:
     """Every operation's body, query and response validators over one shared registry."""
 
@@ -66,21 +102,23 @@ class Validators:
         resource = Resource.from_contents(spec.document, default_specification=DRAFT202012)
         self._registry: Registry[Any] = Registry().with_resource(DOC_URI, resource)
         self._fast_registry = jsonschema_rs.Registry([(DOC_URI, spec.document)])
+        self._formats = format_checker(_format_names(spec.document))
         self._body: dict[str, Compiled] = {}
         self._query: dict[str, Compiled] = {}
         self._responses: dict[tuple[str, int], Compiled] = {}
         for op in spec.operations.values():
             self._compile(op)
 
-    def _compiled(self, schema: dict[str, Any]) -> Compiled:
-        return Compiled(schema, self._registry, self._fast_registry)
+    def _compiled(self, schema: dict[str, Any], *, request: bool = False) -> Compiled:
+        formats = self._formats if request else None
+        return Compiled(schema, self._registry, self._fast_registry, formats)
 
-    def _ref(self, pointer: str) -> Compiled:
-        return self._compiled({"$ref": f"{DOC_URI}#{pointer}"})
+    def _ref(self, pointer: str, *, request: bool = False) -> Compiled:
+        return self._compiled({"$ref": f"{DOC_URI}#{pointer}"}, request=request)
 
     def _compile(self, op: Operation) -> None:
         if op.body_pointer:
-            self._body[op.operation_id] = self._ref(op.body_pointer)
+            self._body[op.operation_id] = self._ref(op.body_pointer, request=True)
         query = [p for p in op.parameters if p.location == "query"]
         if query:
             schema = {
@@ -88,7 +126,7 @@ class Validators:
                 "properties": {p.name: {"$ref": f"{DOC_URI}#{p.schema_pointer}"} for p in query},
                 "required": [p.name for p in query if p.required],
             }
-            self._query[op.operation_id] = self._compiled(schema)
+            self._query[op.operation_id] = self._compiled(schema, request=True)
         for status, pointer in op.responses:
             if pointer:
                 self._responses[(op.operation_id, status)] = self._ref(pointer)
@@ -189,6 +227,8 @@ def _describe(error: SchemaError, where: str) -> str:
         inner = best_match(error.context or [])
         if inner is not None:
             return _describe(inner, where)
+    if kind == "format":
+        return f"Invalid {prefix}: {_shown(error)} is not a valid {error.validator_value}"
     if kind == "type" and not field:
         return f"The {where} must be a JSON {error.validator_value}"
     if kind == "type":

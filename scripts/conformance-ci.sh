@@ -3,7 +3,9 @@
 #   1. against the fake started in-process by the suite;
 #   2. against a separately started `moonkey-mock serve` process (control API on);
 #   3. against `moonkey-mock serve --no-control`, a stand-in for a real deployment: the tests that
-#      need a control are skipped with reasons, codes come from the fake's console log.
+#      need a control are skipped with reasons, codes come from the fake's console log;
+#   4. plain schemathesis (`st run openapi.yaml`, default checks, the shipped schemathesis.toml)
+#      against the first `moonkey-mock serve`.
 # Reports (JUnit XML + per-rule summaries) go to reports/. Servers are killed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,6 +70,8 @@ timed in-process "$BIN/moonkey-mock" conformance -q $(reports in-process) "${EXT
 
 # 2. a separately started fake, through the installed command
 start_fake serve
+SERVE_URL=$URL
+SERVE_KEY=$KEY
 # shellcheck disable=SC2046
 timed serve "$BIN/moonkey-mock" conformance --target "$URL" --api-key "$KEY" \
   --moonkey-public-token "$PUBLIC" -q $(reports serve) "${EXTRA[@]}"
@@ -78,3 +82,7 @@ start_fake no-control --no-control
 timed no-control "$BIN/moonkey-mock" conformance --target "$URL" --api-key "$KEY" \
   --moonkey-public-token "$PUBLIC" \
   --moonkey-code-command "$BIN/python -m conformance.log_reader $LOG" -q -rs $(reports no-control) "${EXTRA[@]}"
+
+# 4. plain schemathesis, as a user would run it (fixed seed: the same cases every CI run)
+timed plain-schemathesis "$BIN/st" run openapi.yaml --url "$SERVE_URL" \
+  -H "Authorization: Bearer $SERVE_KEY" --seed 1 --no-color

@@ -170,3 +170,24 @@ class ControlApi(Protocol):
         app_id: str | None = None,
     ) -> Json:
         """``POST /_mock/passwords``."""
+
+    # browsing (what the dashboard lists)
+    def users(
+        self, q: str | None = None, *, app_id: str | None = None, limit: int | None = None
+    ) -> Json:
+        """``GET /_mock/users``."""
+
+    def user(self, user_id: str, *, app_id: str | None = None) -> Json:
+        """``GET /_mock/users/<user_id>``."""
+
+    def delete_user(self, user_id: str, *, app_id: str | None = None) -> Json:
+        """``DELETE /_mock/users/<user_id>``."""
+
+    def sessions(self, app_id: str | None = None, *, limit: int | None = None) -> Json:
+        """``GET /_mock/sessions``."""
+
+    def revoke_session(self, session_id: str, *, app_id: str | None = None) -> Json:
+        """``DELETE /_mock/sessions/<session_id>``."""
+
+    def extend_session(self, session_id: str, minutes: int, *, app_id: str | None = None) -> Json:
+        """``POST /_mock/sessions/<session_id>/extend``."""

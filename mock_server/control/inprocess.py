@@ -31,7 +31,7 @@ from mock_server.spec import Operation
 from mock_server.state import MockState
 from mock_server.version import __version__
 
-from . import apps, shortcuts, snapshot
+from . import apps, browse, shortcuts, snapshot
 from .document import CONTROL_SPEC, control_spec, control_validators, controls_offered
 from .fault_rules import build_rule
 
@@ -415,6 +415,43 @@ class Controls:
         user = _named_user(self.state, app, named)
         user = passwords.set_password(self.state, app, user, password, check_strength=False)
         return {"user_id": user.user_id, "user": user.to_json()}
+
+    # --- browsing (the dashboard's lists) ----------------------------------------------
+    def users(
+        self, q: str | None = None, *, app_id: str | None = None, limit: int | None = None
+    ) -> Json:
+        """``GET /_mock/users``: ``{users, total}``, newest first, matching ``q`` if given."""
+        self._query("ListAppUsers", _clean(q=q, app_id=app_id, limit=limit))
+        app = apps.resolve(self.state, app_id)
+        return browse.users(self.state, app, q, limit or 100)
+
+    def user(self, user_id: str, *, app_id: str | None = None) -> Json:
+        """``GET /_mock/users/<id>``: ``{user, sessions}`` (404 ``user_not_found``)."""
+        self._query("GetAppUser", _clean(app_id=app_id))
+        return browse.user(self.state, apps.resolve(self.state, app_id), user_id)
+
+    def delete_user(self, user_id: str, *, app_id: str | None = None) -> Json:
+        """``DELETE /_mock/users/<id>``: the user, its sessions and passcodes."""
+        self._query("DeleteAppUser", _clean(app_id=app_id))
+        gone = browse.delete_user(self.state, apps.resolve(self.state, app_id), user_id)
+        return {"message": f"Deleted user {gone.user_id}", "deleted": 1}
+
+    def sessions(self, app_id: str | None = None, *, limit: int | None = None) -> Json:
+        """``GET /_mock/sessions``: ``{sessions, total}``, the soonest to expire first."""
+        self._query("ListAppSessions", _clean(app_id=app_id, limit=limit))
+        return browse.sessions(self.state, apps.resolve(self.state, app_id), limit or 500)
+
+    def revoke_session(self, session_id: str, *, app_id: str | None = None) -> Json:
+        """``DELETE /_mock/sessions/<id>`` (404 ``session_not_found``)."""
+        self._query("RevokeAppSession", _clean(app_id=app_id))
+        gone = browse.revoke(self.state, apps.resolve(self.state, app_id), session_id)
+        return {"message": f"Deleted session {gone.session_id}", "deleted": 1}
+
+    def extend_session(self, session_id: str, minutes: int, *, app_id: str | None = None) -> Json:
+        """``POST /_mock/sessions/<id>/extend``: expires ``minutes`` from the fake's now."""
+        self._body("ExtendAppSession", _clean(minutes=minutes, app_id=app_id))
+        app = apps.resolve(self.state, app_id)
+        return browse.extend(self.state, app, session_id, minutes)
 
 
 def _named_user(state: MockState, app: App, named: Json) -> User:

@@ -33,6 +33,7 @@ from mock_server.server import DropMiddleware
 from mock_server.spec import Operation, Spec, SpecError
 from mock_server.state import MockState
 
+from . import ui
 from .passkey_page import blueprint as passkey_page
 
 Json = dict[str, Any]
@@ -73,6 +74,7 @@ def install(app: Flask, state: MockState) -> None:
     if state.config.control_enabled:
         add_routes(app, state, control_plane(state))
         app.register_blueprint(passkey_page())  # GET /_mock/passkey: the browser WebAuthn page
+        app.register_blueprint(ui.blueprint(state))  # the dashboard at /_mock/ui
     if state.seed is not None:
         try:
             snapshot.apply_seed(state, state.seed)
@@ -150,6 +152,8 @@ def _authorize(state: MockState) -> None:
     """With ``--admin-token``, only ``Authorization: Bearer <token>`` gets in (API keys never)."""
     token = state.config.admin_token
     if not token:
+        return
+    if ui.admin_cookie_matches(request, token):  # the dashboard's login cookie
         return
     given = bearer(request.headers.get("Authorization", ""), "admin token") or ""
     if not hmac.compare_digest(given.encode(), token.encode()):
@@ -347,3 +351,40 @@ def get_totp_code(c: Controls, r: ControlCall) -> Json:
 def set_password(c: Controls, r: ControlCall) -> Json:
     """POST /_mock/passwords."""
     return c.set_password(**r.scoped())
+
+
+@_handler
+def list_app_users(c: Controls, r: ControlCall) -> Json:
+    """GET /_mock/users."""
+    return c.users(**r.query)
+
+
+@_handler
+def get_app_user(c: Controls, r: ControlCall) -> Json:
+    """GET /_mock/users/<user_id>."""
+    return c.user(r.path["user_id"], **r.query)
+
+
+@_handler
+def delete_app_user(c: Controls, r: ControlCall) -> Json:
+    """DELETE /_mock/users/<user_id>."""
+    return c.delete_user(r.path["user_id"], **r.query)
+
+
+@_handler
+def list_app_sessions(c: Controls, r: ControlCall) -> Json:
+    """GET /_mock/sessions."""
+    return c.sessions(**r.query)
+
+
+@_handler
+def revoke_app_session(c: Controls, r: ControlCall) -> Json:
+    """DELETE /_mock/sessions/<session_id>."""
+    return c.revoke_session(r.path["session_id"], **r.query)
+
+
+@_handler
+def extend_app_session(c: Controls, r: ControlCall) -> Json:
+    """POST /_mock/sessions/<session_id>/extend."""
+    body = r.scoped()
+    return c.extend_session(r.path["session_id"], body.pop("minutes"), **body)

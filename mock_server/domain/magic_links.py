@@ -14,8 +14,8 @@ from mock_server.errors import (
     InvalidMagicToken,
     InvalidRequestOriginToken,
     SessionUserMismatch,
+    UserHasNoEmail,
     UserNotFound,
-    ValidationError,
 )
 from mock_server.models import App, Factor, MagicToken, User
 from mock_server.outbox import Message
@@ -147,7 +147,7 @@ def create_embeddable(state: MockState, app: App, body: dict[str, Any]) -> Magic
             user = users.get(state, app, body["user_id"])
             email = user.primary_email
             if email is None:
-                raise ValidationError(
+                raise UserHasNoEmail(
                     f"User '{user.user_id}' has no email address; a magic link needs one"
                 )
             email_id = email.id

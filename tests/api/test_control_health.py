@@ -28,6 +28,7 @@ CONTROLS = [
     "sessions",
     "state",
     "totps",
+    "users",
 ]
 PATHS = ["/_mock/health", "/_mock/clock", "/_mock/faults", "/_mock/openapi.yaml", "/_mock/state"]
 

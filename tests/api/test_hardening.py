@@ -288,3 +288,9 @@ def test_concurrent_advances_never_leave_the_clock_range(mock: Controls, app: Fl
         worker.join()
     assert outcomes.count(True) == 3
     assert mock.state.clock.now() < LATEST
+
+
+def test_dashboard_foreign_host_is_403(client: FlaskClient) -> None:
+    reply = client.get("/_mock/ui/", headers={"Host": "evil.example"})
+    assert_error(reply, 403, "host_not_allowed", "dashboard")
+    assert client.get("/_mock/ui/", headers={"Host": "localhost"}).status_code in {200, 302}

@@ -116,3 +116,20 @@ def test_soak_150_one_megabyte_bad_requests_keep_memory_flat(served: MockServer)
     assert statuses == {400}
     assert grown < 100, f"RSS grew {grown:.0f} MiB"
     assert served.state.journal.bytes < 1_000_000
+
+
+def test_waitress_refuses_an_oversized_body_before_reading_it(served: MockServer) -> None:
+    """A declared body over the wire limit is refused from its headers alone (no buffering)."""
+    import socket
+
+    from mock_server.server import MAX_WIRE_BODY
+
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+        head = (
+            "POST /_mock/state HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\n"
+            f"Content-Length: {MAX_WIRE_BODY + 1}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b"{")  # one byte of the promised 64 MiB
+        answer = sock.recv(4096).decode("latin-1")
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]

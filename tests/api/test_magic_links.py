@@ -287,7 +287,7 @@ def test_create_embeddable_magic_link_unknown_user(api: Api) -> None:
 def test_create_embeddable_magic_link_user_without_email(api: Api) -> None:
     created = api.post("/v1/auth/users/create", {"phone_number": "+14155550123"}).get_json()
     reply = api.post(CREATE, {"user_id": created["user_id"]})
-    assert_error(reply, 400, "validation_error", "no email")
+    assert_error(reply, 400, "user_has_no_email", "no email address")
 
 
 def _embed(api: Api, state: MockState, **fields: Any) -> dict[str, Any]:

@@ -6,33 +6,15 @@ paths and error mapping, so a mismatch with the published API shows up here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from conformance.server import MockServer
-from mock_server import MockConfig
 from mock_server.domain import oauth
 
 streambird = pytest.importorskip("streambird")
 from streambird.exceptions import StreambirdException  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def server(signing_key_file: str) -> Iterator[MockServer]:
-    """One served fake for the module (strict: every answer is checked against the spec)."""
-    config = MockConfig(strict=True, random_seed="sdk", signing_key_file=signing_key_file)
-    with MockServer(config) as served:
-        yield served
-        served.raise_crashes()
-
-
-@pytest.fixture
-def client(server: MockServer) -> Any:
-    """An SDK client pointed at the fake (the SDK's base URL includes ``/v1``)."""
-    key = server.state.default_app().secret_keys[0]
-    return streambird.Client(key, api_instance_url=f"{server.url}/v1")
 
 
 def _code(server: MockServer, to: str) -> str:

@@ -6,7 +6,6 @@ TOTP codes are computed with ``cryptography``'s RFC 6238 implementation at the f
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,26 +13,9 @@ from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
 from conformance.server import MockServer
-from mock_server import MockConfig
 
 streambird = pytest.importorskip("streambird")
 from streambird.exceptions import StreambirdException  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def server(signing_key_file: str) -> Iterator[MockServer]:
-    """One served fake for the module (strict: every answer is checked against the spec)."""
-    config = MockConfig(strict=True, random_seed="sdk-users", signing_key_file=signing_key_file)
-    with MockServer(config) as served:
-        yield served
-        served.raise_crashes()
-
-
-@pytest.fixture
-def client(server: MockServer) -> Any:
-    """An SDK client pointed at the fake (the SDK's base URL includes ``/v1``)."""
-    key = server.state.default_app().secret_keys[0]
-    return streambird.Client(key, api_instance_url=f"{server.url}/v1")
 
 
 def _code(server: MockServer, secret: str, offset: int = 0) -> str:

@@ -6,33 +6,14 @@ request building; the signatures come from a key the fake never sees (tests.wall
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from conformance.server import MockServer
-from mock_server import MockConfig
 from tests.wallet_keys import EthKey, SolKey
 
 streambird = pytest.importorskip("streambird")
 from streambird.exceptions import StreambirdException  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def server(signing_key_file: str) -> Iterator[MockServer]:
-    """One served fake for the module (strict: every answer is checked against the spec)."""
-    config = MockConfig(strict=True, random_seed="sdk-wallets", signing_key_file=signing_key_file)
-    with MockServer(config) as served:
-        yield served
-        served.raise_crashes()
-
-
-@pytest.fixture
-def client(server: MockServer) -> Any:
-    """An SDK client pointed at the fake (the SDK's base URL includes ``/v1``)."""
-    key = server.state.default_app().secret_keys[0]
-    return streambird.Client(key, api_instance_url=f"{server.url}/v1")
 
 
 @pytest.mark.parametrize(("key", "wallet_type"), [(EthKey(), "ETH"), (SolKey(), "SOL")])

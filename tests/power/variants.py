@@ -168,3 +168,7 @@ VARIANTS.update(WEBAUTHN_VARIANTS)
 from tests.power.variants_wallets import VARIANTS as WALLET_VARIANTS  # noqa: E402
 
 VARIANTS.update(WALLET_VARIANTS)
+
+from tests.power.variants_conformance import VARIANTS as CONFORMANCE_VARIANTS  # noqa: E402
+
+VARIANTS.update(CONFORMANCE_VARIANTS)

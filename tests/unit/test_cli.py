@@ -80,6 +80,7 @@ def test_serve_prints_base_url_and_keys_and_answers(server: Server) -> None:
     app_id = server.expect(r"app_id:\s+(app_\S+)").group(1)
     secret = server.expect(r"secret key:\s+(sk_test_\S+)").group(1)
     assert server.expect(r"public token:\s+(pk_test_\S+)")
+    assert server.expect(r"dashboard:\s+(\S+)$").group(1) == f"{base}/_mock/ui"
     assert secret == DEFAULT_SECRET_KEY
     with requests.Session() as http:
         http.headers["Authorization"] = f"Bearer {secret}"

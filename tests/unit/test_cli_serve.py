@@ -27,6 +27,7 @@ def test_banner_lists_the_default_app_and_where_things_are(config: MockConfig) -
         f"  secret key:   {config.secret_key}",
         f"  public token: {config.public_token}",
         f"  control API:  {BASE}/_mock/",
+        f"  dashboard:    {BASE}/_mock/ui",
         f"  index:        {BASE}/ (links to the API spec, control spec and docs)",
     ]
 

@@ -63,7 +63,7 @@ def test_rule_report_failure_wins_and_skips_keep_reasons(tmp_path: Path) -> None
     assert report.totals() == {PASSED: 1, FAILED: 1, SKIPPED: 1}
     assert "needs the 'clock' control" in report.lines()[1]
     report.write(tmp_path / "out" / "summary.md")
-    assert "| failed | R1 | 1 failed: t1 |" in (tmp_path / "out" / "summary.md").read_text()
+    assert "| failed | R1 |  | 1 failed: t1 |" in (tmp_path / "out" / "summary.md").read_text()
 
 
 def test_log_reader_finds_the_newest_code_and_token() -> None:

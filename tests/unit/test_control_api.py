@@ -11,6 +11,7 @@ from mock_server.control.api import ControlApi
 from mock_server.control.document import control_spec, controls_offered
 from mock_server.control.inprocess import Controls
 from mock_server.state import MockState
+from tests.api.test_control_health import CONTROLS
 
 
 def _protocol_methods() -> dict[str, inspect.Signature]:
@@ -53,17 +54,4 @@ def test_control_api_is_implemented_statically(state: MockState) -> None:
 
 
 def test_control_api_health_lists_the_documented_controls() -> None:
-    assert controls_offered() == (
-        "apps",
-        "clock",
-        "faults",
-        "journal",
-        "keys",
-        "oauth",
-        "outbox",
-        "passwords",
-        "reset",
-        "sessions",
-        "state",
-        "totps",
-    )
+    assert controls_offered() == tuple(CONTROLS)
