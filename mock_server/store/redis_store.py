@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, cast
 
 import redis
@@ -94,6 +94,10 @@ class RedisBackend:
     def transaction(self) -> AbstractContextManager[object]:
         """The cross-process lock, re-entrant within a thread."""
         return self._tx()
+
+    def batch(self) -> AbstractContextManager[object]:
+        """Nothing: each command is atomic, and the group needs no lock."""
+        return nullcontext()
 
     def get(self, app: str, kind: str, key: str) -> str | None:
         return cast(str | None, self.client.hget(_hash(app, kind), key))

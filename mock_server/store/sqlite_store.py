@@ -87,6 +87,10 @@ class SqliteBackend:
         """A re-entrant ``BEGIN IMMEDIATE`` … ``COMMIT``."""
         return self._tx()
 
+    def batch(self) -> AbstractContextManager[object]:
+        """One transaction: one commit for the group."""
+        return self._tx()
+
     def get(self, app: str, kind: str, key: str) -> str | None:
         with self._lock:
             row = self._db.execute(
