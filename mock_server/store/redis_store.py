@@ -136,7 +136,8 @@ class RedisBackend:
         return sum(int(self.client.hlen(_hash(a, kind))) for a in apps)
 
     def clear(self, app: str) -> None:
-        pattern = f"{PREFIX}{app}:*"
+        escaped = "".join("\\" + c if c in "*?[]\\" else c for c in app)
+        pattern = f"{PREFIX}{escaped}:*"
         names = list(self.client.scan_iter(match=pattern, count=1000))
         if names:
             self.client.delete(*names)

@@ -246,3 +246,14 @@ def test_sqlite_file_of_an_older_version_is_migrated_keeping_its_records(
         assert db.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION + 1,)
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert "records_kind" in names
+
+
+@pytest.mark.parametrize("store_engine", ["redis"])
+def test_resetting_an_app_whose_id_is_a_pattern_leaves_other_apps_alone(store_url: str) -> None:
+    store = open_store(store_url)
+    for app_id in ("app_*", "app_other"):
+        store.put_magic_token(MagicToken("t", app_id, "user_x", "email_x", "login", 0, 10**9))
+    store.reset("app_*")
+    assert store.magic_tokens("app_*") == []
+    assert len(store.magic_tokens("app_other")) == 1
+    store.close()
