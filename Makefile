@@ -10,7 +10,7 @@ EXPRESS := examples/express_app
 MIN_PYTHON := (3, 11)
 MIN_NODE   := 20
 
-.PHONY: serve test test-prerequisites lint typecheck unit conformance examples-node bench clean \
+.PHONY: serve test test-prerequisites lint typecheck unit stores conformance examples-node bench clean \
 	rebuild-venv
 
 # A .venv whose python no longer runs or is older than 3.11 (made by another Python) is rebuilt.
@@ -54,6 +54,12 @@ typecheck: $(TEST_STAMP)
 unit: $(TEST_STAMP)
 	$(BIN)/pytest -n auto
 
+# The API suite again on each durable store (tests/stores.py starts Debian's redis-server);
+# tests/api/test_stores.py already runs its part on both in `unit`.
+stores: $(TEST_STAMP)
+	MOONKEY_TEST_STORE=sqlite $(BIN)/pytest -n auto tests/api --ignore=tests/api/test_stores.py
+	MOONKEY_TEST_STORE=redis $(BIN)/pytest -n auto tests/api --ignore=tests/api/test_stores.py
+
 # The conformance suite against the in-process fake, a `moonkey-mock serve` process and one
 # started with --no-control (a real deployment's view); reports in reports/.
 conformance: $(TEST_STAMP)
@@ -79,7 +85,7 @@ test-prerequisites:
 	if [ -n "$$missing" ]; then printf "make test needs:$$missing\n" >&2; exit 1; fi
 
 test: test-prerequisites
-	$(MAKE) --no-print-directory lint typecheck unit conformance examples-node
+	$(MAKE) --no-print-directory lint typecheck unit stores conformance examples-node
 
 # make bench: the fake vs a minimal floor app on 127.0.0.1 (installs wrk); ARGS=--quick
 bench: $(TEST_STAMP)

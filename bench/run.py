@@ -1,6 +1,7 @@
 """``make bench`` / ``python -m bench.run [--quick]``: the whole benchmark, in one run.
 
-1. the floor and the fake under waitress, loaded by wrk at 1, 8 and 32 connections;
+1. the floor and the fake under waitress, loaded by wrk at 1, 8 and 32 connections; verify
+   on the SQLite and Redis stores, alone and with ``--workers 2``, at 8 connections;
 2. cold start, reset and fresh app (in-process and over HTTP);
 3. peak RSS with 10^6 sessions and verify latency at 10^3 vs 10^6 sessions (in-process).
 Prints a table and writes ``reports/bench.json``. Every loop is bounded in time or count.
@@ -28,6 +29,7 @@ from .machine import describe, loadavg
 from .report import render, write_json
 from .servers import ROOT
 from .startup import cold_start, http_isolation
+from .stores import measure_stores
 from .workload import CONNECTIONS, Sizes, measure_load
 
 DEFAULT_OUT = ROOT / "reports" / "bench.json"
@@ -144,6 +146,9 @@ def run(mode_name: str, *, use_wrk: bool, out: Path) -> dict[str, Any]:
         runner = LoadRunner(wrk, mode.seconds, Path(tmp), log)
         seeding = results["seeding"]
         phase(results, "load", lambda: measure_load(runner, key, threads, mode.sizes, seeding, log))
+        # Verify on the durable stores, alone and with --workers 2 (rows "sqlite", "redis").
+        phase(results, "stores", lambda: measure_stores(runner, key, threads, Path(tmp), log))
+        results["load"] = [*results.get("load", []), *results.pop("stores", [])]
     phase(results, "cold_start", lambda: startup(key, threads, mode))
     _in_process(results, mode)
     # Where a verify's time goes, so a missed target comes with its explanation.

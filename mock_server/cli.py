@@ -46,6 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
     _option(serve, "default_redirect_url", metavar="URL", help="the default app's redirect URL")
     _option(serve, "max_body_bytes", type=int, help="largest API request body (1048576)")
     _option(serve, "otp_max_attempts", type=int, help="wrong passcodes before lock-out (5)")
+    _option(
+        serve,
+        "store",
+        metavar="URL",
+        help="where the state lives: memory:// (default), sqlite:///FILE.db (durable) or "
+        "redis://HOST:PORT/DB (shared by processes)",
+    )
+    _option(
+        serve,
+        "workers",
+        type=int,
+        help="serving processes sharing one sqlite or redis store (default 1)",
+    )
     _add_control_options(serve)
     wait = commands.add_parser(
         "wait",
@@ -152,6 +165,8 @@ def serve(options: dict[str, object]) -> int:
         return 2
     for risk in risks:
         print(f"moonkey-mock: warning: {risk}", file=sys.stderr)
+    if config.workers > 1:
+        return _serve_workers(config)
     try:
         app = create_app(config)
         server = make_server(app, config.host, config.port, config.threads)
@@ -169,7 +184,28 @@ def serve(options: dict[str, object]) -> int:
         pass
     finally:
         server.close()
+        state.store.close()  # a SQLite file is checkpointed, a Redis pool released
     return 0
+
+
+def _serve_workers(config: MockConfig) -> int:
+    """``--workers N``: the parent prints the banner, each worker its outbox lines."""
+    from .workers import serve_workers
+
+    def announce(state: MockState, base: str) -> None:
+        lines = banner(state, base)
+        lines.insert(1, f"  workers:      {config.workers} processes on {config.store}")
+        print("\n".join(lines), flush=True)
+
+    def prepare(state: MockState) -> None:
+        state.outbox.listeners.append(_print_message)
+        _tune_gc()
+
+    try:
+        return serve_workers(config, announce, prepare)
+    except (OSError, ValueError) as error:
+        print(f"moonkey-mock: cannot start: {error}", file=sys.stderr)
+        return 2
 
 
 def settings(options: dict[str, object], env: Mapping[str, str] | None = None) -> MockConfig:

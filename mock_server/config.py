@@ -56,6 +56,8 @@ class MockConfig:
     allow_remote_control: bool = False
     allowed_hosts: str | None = None
     max_held_calls: int | None = None
+    store: str = "memory://"
+    workers: int = 1
 
     def __post_init__(self) -> None:
         """Refuse values the server cannot run with (a clean start-up error, not a hang)."""
@@ -74,6 +76,13 @@ class MockConfig:
             ("public_token", self.public_token.startswith("pk_"), "must start with pk_"),
             ("app_id", self.app_id.startswith("app_"), "must start with app_"),
             ("admin_token", token_ok, "must be non-empty, printable, without surrounding spaces"),
+            ("workers", self.workers >= 1, "must be at least 1"),
+            (
+                "workers",
+                self.workers == 1 or not self.store.strip().lower().startswith("memory:"),
+                "more than one worker needs a shared store (--store sqlite:///FILE.db or "
+                "redis://HOST:PORT/DB): with memory:// each process would be a separate fake",
+            ),
         )
         for name, ok, rule in rules:
             if not ok:

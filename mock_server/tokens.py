@@ -9,8 +9,10 @@ import base64
 import datetime as _dt
 import functools
 import hashlib
+import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,18 +82,36 @@ class KeySet:
 
     Args:
         ids: source of ``jwk_…`` ids.
-        now: the fake's time at creation (certificate validity).
+        now: the fake's time at creation (certificate validity); None: no key yet (restore).
         pem_file: load the first key from this PEM file instead of generating one.
     """
 
-    def __init__(self, ids: Ids, now: _dt.datetime, pem_file: str | None = None) -> None:
+    def __init__(self, ids: Ids, now: _dt.datetime | None, pem_file: str | None = None) -> None:
         self._ids = ids
         self._lock = threading.Lock()
         self._keys: list[SigningKey] = []
         self._issued: OrderedDict[str, tuple[object, int, int, str]] = OrderedDict()
         self._verified: OrderedDict[str, Json] = OrderedDict()
-        key = _load_pem(pem_file) if pem_file else _generate()
-        self._add(key, now)
+        # Told of each rotation (a durable store saves the keys).
+        self.listeners: list[Callable[[KeySet], None]] = []
+        # Reads the keys another process may have rotated (a shared store): tried on a JWT
+        # whose kid is unknown here.
+        self.refresh: Callable[[], str | None] | None = None
+        if now is not None:
+            key = _load_pem(pem_file) if pem_file else _generate()
+            self._add(key, now)
+
+    def export(self) -> str:
+        """Every key (private part included) as JSON, for a durable store."""
+        with self._lock:
+            return json.dumps([_export_key(k) for k in self._keys])
+
+    @classmethod
+    def restore(cls, ids: Ids, exported: str) -> KeySet:
+        """The key set :meth:`export` wrote (same kids, JWKs and private keys)."""
+        keys = cls(ids, None)
+        keys._keys = [_import_key(raw) for raw in json.loads(exported)]
+        return keys
 
     def _add(self, key: rsa.RSAPrivateKey, now: _dt.datetime) -> SigningKey:
         kid = self._ids.new("jwk_")
@@ -111,7 +131,10 @@ class KeySet:
             self._keys = [
                 SigningKey(k.kid, k.private_key, k.jwk, k.retired_at or retire) for k in self._keys
             ]
-            return self._add(_generate(), now)
+            added = self._add(_generate(), now)
+        for listener in self.listeners:
+            listener(self)
+        return added
 
     def jwks(self, now: float) -> Json:
         """The published key set (current key plus retired keys whose JWTs may still live)."""
@@ -171,6 +194,13 @@ class KeySet:
         except jwt.PyJWTError:
             return None
         key = next((k for k in self._keys if k.kid == header.get("kid")), None)
+        if key is None and self.refresh is not None:
+            saved = self.refresh()
+            if saved is not None:
+                loaded = [_import_key(raw) for raw in json.loads(saved)]
+                with self._lock:
+                    self._keys = loaded
+                key = next((k for k in loaded if k.kid == header.get("kid")), None)
         if key is None or header.get("alg") != "RS256":
             return None
         try:
@@ -211,6 +241,20 @@ def valid_at(claims: Json, now: float) -> bool:
         return float(claims["nbf"]) <= now < float(claims["exp"])
     except (KeyError, TypeError, ValueError):
         return False
+
+
+def _export_key(key: SigningKey) -> Json:
+    pem = key.private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return {"kid": key.kid, "pem": pem.decode(), "jwk": key.jwk, "retired_at": key.retired_at}
+
+
+def _import_key(raw: Json) -> SigningKey:
+    private = _parse_pem(str(raw["pem"]).encode(), f"stored key {raw['kid']}")
+    return SigningKey(str(raw["kid"]), private, dict(raw["jwk"]), raw.get("retired_at"))
 
 
 def _generate() -> rsa.RSAPrivateKey:

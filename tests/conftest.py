@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -20,6 +21,7 @@ from mock_server import ControllableClock, MockConfig, create_app, state_of
 from mock_server.control.inprocess import Controls
 from mock_server.state import MockState
 from tests.helpers import Api
+from tests.stores import ENGINES, start_redis, url_for
 
 pytest_plugins = ["pytester"]  # tests/plugin/ runs pytest inside pytest
 
@@ -50,10 +52,36 @@ def clock() -> ControllableClock:
     return clock
 
 
+@pytest.fixture(scope="session")
+def redis_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One ``redis-server`` per test process (``redis://127.0.0.1:PORT``)."""
+    yield from start_redis(tmp_path_factory.mktemp("redis"))
+
+
 @pytest.fixture
-def config(signing_key_file: str) -> MockConfig:
+def store_engine() -> str:
+    """The engine of the fake's store: ``MOONKEY_TEST_STORE``, memory by default.
+
+    Modules that run against every engine override this with a parametrized fixture.
+    """
+    engine = os.environ.get("MOONKEY_TEST_STORE", "memory")
+    assert engine in ENGINES, f"MOONKEY_TEST_STORE must be one of {ENGINES}"
+    return engine
+
+
+@pytest.fixture
+def store_url(store_engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty store of ``store_engine`` for this test."""
+    base = request.getfixturevalue("redis_base") if store_engine == "redis" else None
+    return url_for(store_engine, tmp_path, base)
+
+
+@pytest.fixture
+def config(signing_key_file: str, store_url: str) -> MockConfig:
     """Strict, seeded settings."""
-    return MockConfig(strict=True, random_seed="tests", signing_key_file=signing_key_file)
+    return MockConfig(
+        strict=True, random_seed="tests", signing_key_file=signing_key_file, store=store_url
+    )
 
 
 @pytest.fixture
@@ -61,7 +89,9 @@ def app(config: MockConfig, clock: ControllableClock) -> Iterator[Flask]:
     """A fresh fake; fails the test if the fake crashed or broke its own spec."""
     flask_app = create_app(config, clock=clock)
     yield flask_app
-    crashes = state_of(flask_app).take_crashes()
+    state = state_of(flask_app)
+    state.store.close()
+    crashes = state.take_crashes()
     if crashes:
         raise crashes[0]
 

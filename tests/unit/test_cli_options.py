@@ -46,7 +46,11 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "journal_size": ("12", 12),
     "outbox_size": ("13", 13),
     "seed_file": ("seed.yaml", "seed.yaml"),
+    "store": ("sqlite:///state.db", "sqlite:///state.db"),
+    "workers": ("2", 2),
 }
+# Variables an option's sample needs beside its own (two workers need a shared store).
+SAMPLE_CONTEXT: dict[str, dict[str, str]] = {"workers": {"MOONKEY_MOCK_STORE": "sqlite:///s.db"}}
 
 
 def _serve_parser() -> argparse.ArgumentParser:
@@ -154,7 +158,7 @@ def test_every_option_is_read_from_its_variable(dest: str) -> None:
     variable = ENV_PREFIX + flag.removeprefix("--no-")[2:].replace("-", "_").upper()
     variable = ENV_PREFIX + "CONTROL" if dest == "control" else variable
     raw, expected = SAMPLES[dest]
-    config = settings({}, {variable: raw})
+    config = settings({}, {variable: raw, **SAMPLE_CONTEXT.get(dest, {})})
     assert getattr(config, dest) == expected
 
 

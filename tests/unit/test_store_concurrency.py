@@ -1,15 +1,18 @@
-"""InMemoryStore under many threads: indexes stay consistent, a session is removed only once."""
+"""Each store engine under many threads: indexes stay consistent, a session is removed once."""
 
 from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+import pytest
+
 from mock_server.models import Factor, Session
-from mock_server.store import InMemoryStore
+from mock_server.store import InMemoryStore, Store, open_store
+from tests.stores import ENGINES
 
 APP = "app_test"
 THREADS = 8
@@ -33,6 +36,21 @@ def _session(thread: int, n: int) -> Session:
     )
 
 
+@pytest.fixture(params=ENGINES)
+def store_engine(request: pytest.FixtureRequest) -> str:
+    """Every engine (this module's tests run against each)."""
+    engine: str = request.param
+    return engine
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """An empty store of the engine."""
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
+
+
 def _run(worker: Callable[[int], T]) -> list[T]:
     start = threading.Barrier(THREADS)
 
@@ -44,8 +62,7 @@ def _run(worker: Callable[[int], T]) -> list[T]:
         return list(pool.map(released, range(THREADS)))
 
 
-def test_store_concurrent_puts_rotations_and_deletes_keep_indexes_consistent() -> None:
-    store = InMemoryStore()
+def test_store_concurrent_puts_rotations_and_deletes_keep_indexes_consistent(store: Store) -> None:
 
     def worker(index: int) -> set[str]:
         kept: set[str] = set()
@@ -75,8 +92,7 @@ def test_store_concurrent_puts_rotations_and_deletes_keep_indexes_consistent() -
             assert store.session_by_token(APP, f"token_{index}_{n}") is None
 
 
-def test_store_concurrent_delete_of_one_session_returns_it_once() -> None:
-    store = InMemoryStore()
+def test_store_concurrent_delete_of_one_session_returns_it_once(store: Store) -> None:
     for n in range(OPS):
         store.put_session(_session(0, n))
 

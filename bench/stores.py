@@ -1,0 +1,114 @@
+"""Store cells (issue 15): ``sessions/verify`` on SQLite and Redis, alone and ``--workers 2``.
+
+Each cell starts the fake with ``--store`` (a fresh SQLite file, or a throw-away Debian
+``redis-server`` on a free loopback port), seeds sessions through the control API and loads
+verify at 8 connections. The memory store's cells are the main table's ``fake`` rows. A
+worker's CPU time is counted with the parent's.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .cells import Cell, LoadRunner, verify_requests
+from .client import HOST
+from .seeding import Seeder
+from .servers import Server, cpu_seconds, fake_argv, free_port
+from .startup import READY_PATH
+
+CONNECTIONS = 8
+SESSIONS = 2000
+Log = Callable[[str], None]
+
+
+class WorkersServer(Server):
+    """A fake whose CPU time includes its worker processes'."""
+
+    def cpu_seconds(self) -> float:
+        """The parent's and its children's CPU time so far."""
+        total = cpu_seconds(self.pid)
+        for task in Path(f"/proc/{self.pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += cpu_seconds(int(child))
+        return total
+
+
+@contextmanager
+def redis_server(folder: Path) -> Iterator[str | None]:
+    """A ``redis-server`` on loopback (None when it is not installed)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - a fixed command
+        [binary, "--bind", HOST, "--port", str(port), "--save", "", "--dir", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        import redis
+
+        client = redis.Redis(host=HOST, port=port)
+        for _ in range(1000):
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                threading.Event().wait(0.01)
+        client.close()
+        yield f"redis://{HOST}:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def measure_stores(
+    runner: LoadRunner, key: str, threads: int, workdir: Path, log: Log
+) -> list[dict[str, Any]]:
+    """The store cells as JSON rows (targets ``sqlite`` and ``redis``)."""
+    cells: list[Cell] = []
+    with redis_server(workdir) as redis_url:
+        stores = [("sqlite", f"sqlite:///{workdir / 'bench-{n}.db'}")]
+        if redis_url is None:
+            log("bench: redis-server not installed: no redis cells")
+        else:
+            stores.append(("redis", redis_url))
+        for n, (name, url) in enumerate(s for s in stores for _ in range(2)):
+            workers = 1 + n % 2
+            cells.append(_cell(runner, key, threads, name, url.format(n=n), workers, log))
+            if name == "redis":
+                _flush(url)
+    return [c.to_json() for c in cells]
+
+
+def _flush(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+
+
+def _cell(
+    runner: LoadRunner, key: str, threads: int, name: str, url: str, workers: int, log: Log
+) -> Cell:
+    port = free_port()
+    argv = [*fake_argv(port, threads), "--store", url, "--workers", str(workers)]
+    fake = WorkersServer(argv, port) if workers > 1 else Server(argv, port)
+    try:
+        fake.wait_ready(READY_PATH, key)
+        seeder = Seeder(fake, key)
+        tokens = [s.token for s in seeder.sessions([f"s{i}@bench.test" for i in range(SESSIONS)])]
+        endpoint = "sessions/verify" + (f" --workers {workers}" if workers > 1 else "")
+        return runner.run(
+            fake, key, (name, endpoint), verify_requests(tokens), connections=CONNECTIONS
+        )
+    finally:
+        fake.stop()

@@ -1,0 +1,445 @@
+"""Outbox, journal, clock and fault rules kept in a durable store: every process sees the same.
+
+Two ``moonkey-mock serve`` processes on one Redis (or ``--workers`` on one SQLite file) must
+behave as one fake: a passcode sent by one is listed by the other's ``/_mock/outbox``, and time
+travel asked of one moves the other's clock. :class:`SharedOutbox` and :class:`SharedClock`
+keep the same interfaces as :class:`~mock_server.outbox.Outbox` and
+:class:`~mock_server.clock.ControllableClock` and store their state through the store's backend
+(outside any app's records, so resetting an app's records leaves them to their own controls).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import secrets
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from mock_server.clock import Clock, ControllableClock, _aware
+from mock_server.faults import (
+    Chance,
+    Delay,
+    Drop,
+    FaultCall,
+    Faults,
+    Fired,
+    Hang,
+    Json,
+    RateLimit,
+    Respond,
+    Rule,
+    Target,
+)
+from mock_server.journal import ENTRY_OVERHEAD, Entry, Journal, bounded
+from mock_server.outbox import Message, Outbox
+from mock_server.store.codec import decode, encode
+from mock_server.store.kv import APP, GLOBAL, META, Backend
+
+CLOCK = "clock"
+SEQUENCE = "outbox_seq"
+POLL_SECONDS = 0.02  # how often a waiting outbox reader looks for another process's messages
+
+
+def _box(app_id: str) -> str:
+    return "outbox:" + app_id
+
+
+class SharedOutbox(Outbox):
+    """The outbox in the store: messages by app, numbered in one sequence across processes."""
+
+    def __init__(self, backend: Backend, size: int = 10_000) -> None:
+        super().__init__(size)
+        self._backend = backend
+
+    def add(self, message: Message) -> None:
+        """Record a message (trimming the app's oldest beyond ``size``) and wake waiters."""
+        b, box = self._backend, _box(message.app_id)
+        seq = b.incr(SEQUENCE)
+        with b.batch():  # a trim racing another process's is harmless
+            b.put(box, "message", f"{seq:015d}", encode(message))
+            over = b.count(box, "message") - self.size
+            for key in b.first_keys(box, "message", over) if over > 0 else ():
+                b.pop(box, "message", key)
+        with self._changed:
+            self._changed.notify_all()
+        for listener in self.listeners:
+            listener(message)
+
+    def _numbered(self, app_id: str) -> list[tuple[str, Message]]:
+        b = self._backend
+        keys = b.keys(_box(app_id), "message")
+        values = b.values(_box(app_id), "message")
+        return [(k, decode(Message, v)) for k, v in zip(keys, values, strict=False)]
+
+    def messages(
+        self, app_id: str | None = None, to: str | None = None, kind: str | None = None
+    ) -> list[Message]:
+        """Messages matching the filters, newest first (``to`` is case-insensitive)."""
+        wanted = to.strip().lower() if to else None
+        chosen = [app_id] if app_id is not None else self._backend.keys(GLOBAL, APP)
+        numbered = sorted(item for a in chosen for item in self._numbered(a))
+        return [
+            m
+            for _, m in reversed(numbered)
+            if (wanted is None or m.to.lower() == wanted) and (kind is None or m.kind == kind)
+        ]
+
+    def wait(
+        self,
+        app_id: str | None,
+        to: str | None,
+        *,
+        timeout: float,
+        newer_than: int = 0,
+        kind: str | None = None,
+    ) -> list[Message]:
+        """Block up to ``timeout`` real seconds until more than ``newer_than`` messages match.
+
+        Another process's message wakes no condition here: the store is looked at again every
+        :data:`POLL_SECONDS`.
+        """
+        remaining = int(timeout / POLL_SECONDS) + 1
+        with self._changed:
+            self._waiting += 1
+            self._changed.notify_all()
+        try:
+            # The condition is never held while the store is read: a writer holds the store's
+            # transaction while it notifies.
+            while remaining and len(self.messages(app_id, to, kind)) <= newer_than:
+                with self._changed:
+                    self._changed.wait(POLL_SECONDS)
+                remaining -= 1
+        finally:
+            with self._changed:
+                self._waiting -= 1
+        return self.messages(app_id, to, kind)
+
+    def clear(self, app_id: str | None = None) -> None:
+        """Forget all messages, or one app's."""
+        b = self._backend
+        with b.transaction():
+            for chosen in [app_id] if app_id is not None else b.keys(GLOBAL, APP):
+                b.clear(_box(chosen))
+
+
+class SharedClock(ControllableClock):
+    """A controllable clock whose offset and frozen instant live in the store.
+
+    Reading the time reads them (one lookup); a change is made inside the store's transaction,
+    so two processes' advances add up and a range check holds across both.
+    """
+
+    def __init__(self, backend: Backend, source: Clock | None = None) -> None:
+        super().__init__(source)
+        self._backend = backend
+        self._changing = threading.local()
+
+    def now(self) -> _dt.datetime:
+        """The fake's current instant, as every process sharing the store sees it."""
+        if getattr(self._changing, "active", False):
+            return super().now()
+        offset, frozen = self._read()
+        if frozen is not None:
+            return frozen
+        return _aware(self._source.now()) + offset
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the clock stands still."""
+        return self._read()[1] is not None
+
+    def _read(self) -> tuple[_dt.timedelta, _dt.datetime | None]:
+        raw = self._backend.get(GLOBAL, META, CLOCK)
+        if raw is None:
+            return _dt.timedelta(0), None
+        saved = json.loads(raw)
+        frozen = saved["frozen_at"]
+        at = None if frozen is None else _dt.datetime.fromtimestamp(frozen, _dt.UTC)
+        return _dt.timedelta(seconds=saved["offset"]), at
+
+    @contextmanager
+    def _change(self) -> Iterator[None]:
+        with self._backend.transaction():
+            self._offset, self._frozen_at = self._read()
+            self._changing.active = True
+            try:
+                yield
+            finally:
+                self._changing.active = False
+                frozen = None if self._frozen_at is None else self._frozen_at.timestamp()
+                saved = {"offset": self._offset.total_seconds(), "frozen_at": frozen}
+                self._backend.put(GLOBAL, META, CLOCK, json.dumps(saved))
+
+    def shift(
+        self, delta: _dt.timedelta, *, within: tuple[_dt.datetime, _dt.datetime] | None = None
+    ) -> _dt.datetime:
+        """Move the clock by ``delta`` for every process."""
+        with self._change():
+            return super().shift(delta, within=within)
+
+    def move_to(self, when: _dt.datetime, *, freeze: bool | None = None) -> _dt.datetime:
+        """Jump to ``when`` for every process."""
+        with self._change():
+            return super().move_to(when, freeze=freeze)
+
+    def freeze(self) -> _dt.datetime:
+        """Stop the clock for every process."""
+        with self._change():
+            return super().freeze()
+
+    def unfreeze(self) -> _dt.datetime:
+        """Let the clock run again for every process."""
+        with self._change():
+            return super().unfreeze()
+
+    def reset(self) -> _dt.datetime:
+        """Back to the source's time, running, for every process."""
+        with self._change():
+            return super().reset()
+
+
+FAULT, FAULT_COUNTERS, FAULTS_VERSION = "fault", "fault_counters", "faults_version"
+_ACTIONS: dict[str, type[Any]] = {
+    "error": Respond,
+    "delay": Delay,
+    "drop": Drop,
+    "hang": Hang,
+    "rate_limit": RateLimit,
+}
+
+
+def _rule_text(rule: Rule) -> str:
+    target = dataclasses.asdict(rule.target)
+    ids = rule.target.operation_ids
+    target["operation_ids"] = None if ids is None else sorted(ids)
+    return json.dumps(
+        {
+            "id": rule.id,
+            "app_id": rule.app_id,
+            "action": {"name": rule.action.name, **dataclasses.asdict(rule.action)},
+            "target": target,
+            "match": rule.match,
+            "times": rule.times,
+            "probability": rule.probability,
+            "created_at": rule.created_at,
+        }
+    )
+
+
+def _rule_from(text: str) -> Rule:
+    raw = json.loads(text)
+    fields = dict(raw["action"])
+    action = _ACTIONS[fields.pop("name")](**fields)
+    target = dict(raw["target"])
+    ids = target["operation_ids"]
+    target["operation_ids"] = None if ids is None else frozenset(ids)
+    return Rule(
+        id=raw["id"],
+        app_id=raw["app_id"],
+        action=action,
+        target=Target(**target),
+        match=raw["match"],
+        times=raw["times"],
+        probability=raw["probability"],
+        created_at=raw["created_at"],
+    )
+
+
+def _counters(rule: Rule) -> str:
+    return json.dumps({"remaining": rule.remaining, "fired": rule.fired, "hits": list(rule.hits)})
+
+
+class SharedFaults(Faults):
+    """Fault rules and their counters in the store: a rule added through one process fires in
+    every process, and ``times``, ``fired`` and rate-limit windows are counted across all of
+    them (each firing is decided inside the store's transaction).
+
+    Held calls stay per process: the ``max_held`` bound counts this process's threads, and
+    removing a rule releases the calls it holds here at once, elsewhere at their next look.
+    """
+
+    def __init__(self, backend: Backend, max_held: int) -> None:
+        self._rules: tuple[Rule, ...] = ()
+        self._backend = backend
+        self._known: dict[str, Rule] = {}  # this process's Rule objects (their events, holds)
+        self._version: str | None = None
+        super().__init__(max_held)
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The active rules, as the store lists them (the pipeline's "is a rule armed?")."""
+        if not self._lock.locked():  # never read the store under the rules' lock
+            self._sync()
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: tuple[Rule, ...]) -> None:
+        self._rules = rules
+
+    def _bump(self) -> None:
+        self._backend.put(GLOBAL, META, FAULTS_VERSION, secrets.token_hex(8))
+
+    def _sync(self) -> None:
+        """Take the store's rule list when another process changed it."""
+        version = self._backend.get(GLOBAL, META, FAULTS_VERSION)
+        if version == self._version:
+            return
+        rules = []
+        for text in self._backend.values(GLOBAL, FAULT):
+            rule = _rule_from(text)
+            rules.append(self._known.setdefault(rule.id, rule))
+        listed = {r.id for r in rules}
+        for rule_id in [k for k in self._known if k not in listed]:
+            self._known.pop(rule_id).released.set()
+        self._rules = tuple(rules)
+        self._version = version
+
+    def _load_counters(self, rule: Rule) -> None:
+        raw = self._backend.get(GLOBAL, FAULT_COUNTERS, rule.id)
+        if raw is not None:
+            saved = json.loads(raw)
+            rule.remaining, rule.fired = saved["remaining"], saved["fired"]
+            rule.hits = deque(saved["hits"])
+
+    def add(self, rule: Rule) -> Rule:
+        """Activate ``rule`` for every process."""
+        with self._backend.transaction():
+            self._backend.put(GLOBAL, FAULT, rule.id, _rule_text(rule))
+            self._backend.put(GLOBAL, FAULT_COUNTERS, rule.id, _counters(rule))
+            self._bump()
+        self._known[rule.id] = rule
+        self._sync()
+        return rule
+
+    def remove(self, rule_id: str) -> Rule | None:
+        """Deactivate one rule everywhere; None when unknown."""
+        with self._backend.transaction():
+            self._sync()
+            found = self._known.get(rule_id)
+            if found is not None:
+                self._load_counters(found)
+            text = self._backend.pop(GLOBAL, FAULT, rule_id)
+            self._backend.pop(GLOBAL, FAULT_COUNTERS, rule_id)
+            self._bump()
+        self._sync()
+        if text is None:
+            return None
+        return found if found is not None else _rule_from(text)
+
+    def clear(self, app_id: str | None = None) -> int:
+        """Remove every rule (or one app's) everywhere; the count removed."""
+        with self._backend.transaction():
+            self._sync()
+            gone = [r.id for r in self.rules if app_id is None or r.app_id == app_id]
+            for rule_id in gone:
+                self._backend.pop(GLOBAL, FAULT, rule_id)
+                self._backend.pop(GLOBAL, FAULT_COUNTERS, rule_id)
+            self._bump()
+        self._sync()
+        super().clear(app_id)  # releases calls held here by rules already spent
+        return len(gone)
+
+    def views(self, app_id: str | None = None) -> list[Json]:
+        """The rules (or one app's) as JSON, with the counters every process shares."""
+        with self._backend.transaction():
+            self._sync()
+            for rule in self.rules:
+                self._load_counters(rule)
+            return super().views(app_id)
+
+    def fire(self, call: FaultCall, now: Callable[[], float], rng: Chance) -> Fired | None:
+        """Apply the store's rules to ``call``."""
+        self._sync()
+        return super().fire(call, now, rng)
+
+    def _decide(self, rule: Rule, now: Callable[[], float], rng: Chance) -> float | None:
+        """Decide inside the store's transaction on the shared counters, then save them."""
+        with self._backend.transaction():
+            if self._backend.get(GLOBAL, FAULT, rule.id) is None:
+                return None  # removed by another process since this one last looked
+            self._load_counters(rule)
+            decided = super()._decide(rule, now, rng)
+            if rule.remaining == 0:
+                self._backend.pop(GLOBAL, FAULT, rule.id)
+                self._backend.pop(GLOBAL, FAULT_COUNTERS, rule.id)
+                self._bump()
+            else:
+                self._backend.put(GLOBAL, FAULT_COUNTERS, rule.id, _counters(rule))
+            return decided
+
+
+JOURNAL_SEQUENCE = "journal_seq"
+
+
+def _log(app_id: str) -> str:
+    return "journal:" + app_id
+
+
+class SharedJournal(Journal):
+    """The request journal in the store: every process's calls, numbered in one sequence.
+
+    Bounded by ``size`` entries per app (bodies as previews, as in memory); the global byte
+    bound of the in-memory journal does not apply (the store holds the entries, not the heap).
+    """
+
+    def __init__(self, backend: Backend, size: int = 10_000) -> None:
+        super().__init__(size)
+        self._backend = backend
+
+    def record(self, *, body: Any = None, response: Any = None, **values: Any) -> Entry:
+        """Append an entry (``seq`` from the store's counter; bodies are bounded)."""
+        body, body_size = bounded(body)
+        response, response_size = bounded(response)
+        size = ENTRY_OVERHEAD + body_size + response_size
+        b = self._backend
+        seq = b.incr(JOURNAL_SEQUENCE)
+        entry = Entry(seq=seq, body=body, response=response, size=size, **values)
+        log = _log(entry.app_id)
+        with b.batch():  # a trim racing another process's is harmless
+            b.put(log, "entry", f"{seq:015d}", encode(entry))
+            over = b.count(log, "entry") - self.size
+            for key in b.first_keys(log, "entry", over) if over > 0 else ():
+                b.pop(log, "entry", key)
+        return entry
+
+    @property
+    def bytes(self) -> int:
+        """What the entries hold, roughly, in bytes (read from the store)."""
+        return sum(e.size for e in self.entries())
+
+    def entries(
+        self,
+        *,
+        app_id: str | None = None,
+        operation_id: str | None = None,
+        status: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[Entry]:
+        """Matching entries of every process, oldest first."""
+        chosen = [app_id] if app_id is not None else self._known_logs()
+        found = [
+            decode(Entry, raw) for a in chosen for raw in self._backend.values(_log(a), "entry")
+        ]
+        return [
+            e
+            for e in sorted(found, key=lambda e: e.seq)
+            if (operation_id is None or e.operation_id == operation_id)
+            and (status is None or e.status == status)
+            and (since is None or e.at >= since)
+            and (until is None or e.at <= until)
+        ]
+
+    def _known_logs(self) -> list[str]:
+        return ["", *self._backend.keys(GLOBAL, APP)]  # "": calls no app was found for
+
+    def clear(self, app_id: str | None = None) -> None:
+        """Drop all entries, or one app's."""
+        with self._backend.transaction():
+            for chosen in [app_id] if app_id is not None else self._known_logs():
+                self._backend.clear(_log(chosen))

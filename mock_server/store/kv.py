@@ -1,0 +1,428 @@
+"""The :class:`Store` verbs once, over a small key-value backend (SQLite and Redis engines).
+
+A backend keeps text values under ``(app, kind, key)``, lists a kind and clears an app. Records
+are :mod:`codec` JSON under their kind; indexes are kinds too (``email`` -> user id, ``token``
+-> session id), and a user's sessions a kind per user. Every write runs inside
+:meth:`KvStore.atomic`, the backend's transaction, so a compound change and its indexes land
+together or not at all, and a single-use ``take_*`` removes a record for one caller only.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Protocol, TypeVar
+
+from mock_server.models import (
+    App,
+    MagicToken,
+    OAuthState,
+    OAuthToken,
+    OtpChallenge,
+    Session,
+    User,
+    WalletRegistration,
+    WebauthnChallenge,
+)
+
+from .codec import decode, encode
+
+T = TypeVar("T")
+GLOBAL = ""  # the app of records that belong to no app: apps, their keys, meta values
+APP, SECRET, PUBLIC, META = "app", "secret", "public", "meta"
+USER, SESSION, OTP, MAGIC, OAUTH = "user", "session", "otp", "magic", "oauth"
+OUTCOME, OAUTH_STATE, WEBAUTHN, WALLET_REG = "outcome", "oauth_state", "webauthn", "wallet_reg"
+EMAIL, PHONE, METHOD, WALLET, TOKEN, ORIGIN = (
+    "email",
+    "phone",
+    "method",
+    "wallet",
+    "token",
+    "origin",
+)
+
+
+def owned(user_id: str) -> str:
+    """The kind listing a user's session ids."""
+    return "owned:" + user_id
+
+
+class Backend(Protocol):
+    """Text values by ``(app, kind, key)``; ``transaction`` is re-entrant."""
+
+    durable: bool
+
+    def transaction(self) -> AbstractContextManager[object]: ...
+    def batch(self) -> AbstractContextManager[object]:
+        """Group writes that need no isolation: one commit in SQLite, nothing in Redis."""
+        ...
+
+    def get(self, app: str, kind: str, key: str) -> str | None: ...
+    def put(self, app: str, kind: str, key: str, value: str) -> None: ...
+    def put_new(self, app: str, kind: str, key: str, value: str) -> str:
+        """Set unless present; the value afterwards."""
+        ...
+
+    def pop(self, app: str, kind: str, key: str) -> str | None:
+        """Remove; the value, or None when it was not there (one caller gets it)."""
+        ...
+
+    def values(self, app: str, kind: str) -> list[str]:
+        """The kind's values, oldest first."""
+        ...
+
+    def keys(self, app: str, kind: str) -> list[str]: ...
+    def first_keys(self, app: str, kind: str, count: int) -> list[str]:
+        """The ``count`` oldest keys of the kind."""
+        ...
+
+    def incr(self, name: str) -> int:
+        """Add one to the counter ``name`` (atomically, across processes); its new value."""
+        ...
+
+    def count(self, app: str | None, kind: str) -> int: ...
+    def clear(self, app: str) -> None:
+        """Remove everything filed under ``app``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def _norm_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class KvStore:
+    """Every :class:`~mock_server.store.Store` verb over a :class:`Backend`."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.durable = backend.durable
+
+    def atomic(self) -> AbstractContextManager[object]:
+        """The backend's (re-entrant) transaction."""
+        return self.backend.transaction()
+
+    def close(self) -> None:
+        """Release the backend's connections."""
+        self.backend.close()
+
+    def _get(self, model: type[T], app_id: str, kind: str, key: str) -> T | None:
+        raw = self.backend.get(app_id, kind, key)
+        return None if raw is None else decode(model, raw)
+
+    def _via(self, model: type[T], app_id: str, index: str, kind: str, key: str) -> T | None:
+        target = self.backend.get(app_id, index, key)
+        return None if target is None else self._get(model, app_id, kind, target)
+
+    def _pop(self, model: type[T], app_id: str, kind: str, key: str) -> T | None:
+        with self.atomic():
+            raw = self.backend.pop(app_id, kind, key)
+        return None if raw is None else decode(model, raw)
+
+    def _all(self, model: type[T], app_id: str, kind: str) -> list[T]:
+        return [decode(model, raw) for raw in self.backend.values(app_id, kind)]
+
+    # --- meta --------------------------------------------------------------------------
+    def get_meta(self, name: str) -> str | None:
+        """A value of the store's own (the signing keys)."""
+        return self.backend.get(GLOBAL, META, name)
+
+    def put_meta(self, name: str, value: str) -> None:
+        """Set a value of the store's own."""
+        with self.atomic():
+            self.backend.put(GLOBAL, META, name, value)
+
+    def init_meta(self, name: str, value: str) -> str:
+        """Set ``name`` unless set (the first process wins); its value afterwards."""
+        with self.atomic():
+            return self.backend.put_new(GLOBAL, META, name, value)
+
+    # --- apps ----------------------------------------------------------------------------
+    def put_app(self, app: App) -> None:
+        """Insert or replace an app and re-index its keys."""
+        b = self.backend
+        with self.atomic():
+            old = self.get_app(app.app_id)
+            if old is not None:
+                self._unindex_app(old)
+            b.put(GLOBAL, APP, app.app_id, encode(app))
+            for key in app.secret_keys:
+                b.put(GLOBAL, SECRET, key, app.app_id)
+            b.put(GLOBAL, PUBLIC, app.public_token, app.app_id)
+
+    def _unindex_app(self, app: App) -> None:
+        for key in app.secret_keys:
+            self.backend.pop(GLOBAL, SECRET, key)
+        self.backend.pop(GLOBAL, PUBLIC, app.public_token)
+
+    def get_app(self, app_id: str) -> App | None:
+        """The app, or None."""
+        return self._get(App, GLOBAL, APP, app_id)
+
+    def app_by_secret_key(self, key: str) -> App | None:
+        """The app owning secret ``key``."""
+        return self._via(App, GLOBAL, SECRET, APP, key)
+
+    def app_by_public_token(self, token: str) -> App | None:
+        """The app owning public ``token``."""
+        return self._via(App, GLOBAL, PUBLIC, APP, token)
+
+    def delete_app(self, app_id: str) -> App | None:
+        """Remove an app and everything it owns."""
+        with self.atomic():
+            app = self._pop(App, GLOBAL, APP, app_id)
+            if app is not None:
+                self._unindex_app(app)
+            self.backend.clear(app_id)
+            return app
+
+    def apps(self) -> list[App]:
+        """All apps, oldest first."""
+        return self._all(App, GLOBAL, APP)
+
+    # --- users ---------------------------------------------------------------------------
+    def put_user(self, user: User) -> None:
+        """Insert or replace a user and re-index its emails, phone numbers and wallets."""
+        b, a = self.backend, user.app_id
+        with self.atomic():
+            old = self.get_user(a, user.user_id)
+            if old is not None:
+                self._unindex_user(old)
+            b.put(a, USER, user.user_id, encode(user))
+            for email in user.emails:
+                b.put(a, EMAIL, _norm_email(email.email), user.user_id)
+                b.put(a, METHOD, email.id, user.user_id)
+            for phone in user.phone_numbers:
+                b.put(a, PHONE, phone.phone_number, user.user_id)
+                b.put(a, METHOD, phone.id, user.user_id)
+            for totp in user.totps:
+                b.put(a, METHOD, totp.id, user.user_id)
+            for wallet in user.wallets:
+                b.put(a, WALLET, wallet.address_key, user.user_id)
+                b.put(a, METHOD, wallet.id, user.user_id)
+
+    def _unindex_user(self, user: User) -> None:
+        b, a = self.backend, user.app_id
+        for email in user.emails:
+            b.pop(a, EMAIL, _norm_email(email.email))
+            b.pop(a, METHOD, email.id)
+        for phone in user.phone_numbers:
+            b.pop(a, PHONE, phone.phone_number)
+            b.pop(a, METHOD, phone.id)
+        for totp in user.totps:
+            b.pop(a, METHOD, totp.id)
+        for wallet in user.wallets:
+            b.pop(a, WALLET, wallet.address_key)
+            b.pop(a, METHOD, wallet.id)
+
+    def get_user(self, app_id: str, user_id: str) -> User | None:
+        """The user, or None."""
+        return self._get(User, app_id, USER, user_id)
+
+    def user_by_email(self, app_id: str, email: str) -> User | None:
+        """The user with this email (case-insensitive)."""
+        return self._via(User, app_id, EMAIL, USER, _norm_email(email))
+
+    def user_by_phone(self, app_id: str, phone: str) -> User | None:
+        """The user with this E.164 phone number."""
+        return self._via(User, app_id, PHONE, USER, phone)
+
+    def user_by_method(self, app_id: str, method_id: str) -> User | None:
+        """The user owning an ``email_…``, ``pn_…``, ``totp_…`` or wallet id."""
+        return self._via(User, app_id, METHOD, USER, method_id)
+
+    def delete_user(self, app_id: str, user_id: str) -> User | None:
+        """Remove a user with its sessions and pending passcodes."""
+        b = self.backend
+        with self.atomic():
+            user = self._pop(User, app_id, USER, user_id)
+            if user is None:
+                return None
+            self._unindex_user(user)
+            for method_id in [e.id for e in user.emails] + [p.id for p in user.phone_numbers]:
+                b.pop(app_id, OTP, method_id)
+            for session_id in b.keys(app_id, owned(user_id)):
+                raw = b.pop(app_id, SESSION, session_id)
+                if raw is not None:
+                    b.pop(app_id, TOKEN, decode(Session, raw).token)
+            for session_id in b.keys(app_id, owned(user_id)):
+                b.pop(app_id, owned(user_id), session_id)
+            return user
+
+    def users(self, app_id: str) -> list[User]:
+        """The app's users, oldest first."""
+        return self._all(User, app_id, USER)
+
+    # --- sessions ------------------------------------------------------------------------
+    def put_session(self, session: Session) -> None:
+        """Insert or replace a session (a new token replaces the old one's index entry)."""
+        b, a = self.backend, session.app_id
+        with self.atomic():
+            old = self.get_session(a, session.session_id)
+            if old is not None and old.token != session.token:
+                b.pop(a, TOKEN, old.token)
+            b.put(a, SESSION, session.session_id, encode(session))
+            b.put(a, TOKEN, session.token, session.session_id)
+            if old is None:
+                b.put(a, owned(session.user_id), session.session_id, "")
+
+    def get_session(self, app_id: str, session_id: str) -> Session | None:
+        """The session by id, or None."""
+        return self._get(Session, app_id, SESSION, session_id)
+
+    def session_by_token(self, app_id: str, token: str) -> Session | None:
+        """The session by opaque token, or None."""
+        return self._via(Session, app_id, TOKEN, SESSION, token)
+
+    def delete_session(self, app_id: str, session_id: str) -> Session | None:
+        """Remove a session; returns it, or None when it was not there (so never twice)."""
+        b = self.backend
+        with self.atomic():
+            session = self._pop(Session, app_id, SESSION, session_id)
+            if session is None:
+                return None
+            b.pop(app_id, TOKEN, session.token)
+            b.pop(app_id, owned(session.user_id), session_id)
+            return session
+
+    def user_sessions(self, app_id: str, user_id: str) -> list[Session]:
+        """The user's stored sessions (expired ones included), oldest first."""
+        found = (self.get_session(app_id, i) for i in self.backend.keys(app_id, owned(user_id)))
+        return [s for s in found if s is not None]
+
+    def session_count(self, app_id: str | None = None) -> int:
+        """How many sessions are stored (one app, or all)."""
+        return self.backend.count(app_id, SESSION)
+
+    # --- one-time credentials ------------------------------------------------------------
+    def put_otp(self, otp: OtpChallenge) -> None:
+        """Store the pending passcode of a method (replacing any earlier one)."""
+        with self.atomic():
+            self.backend.put(otp.app_id, OTP, otp.method_id, encode(otp))
+
+    def get_otp(self, app_id: str, method_id: str) -> OtpChallenge | None:
+        """The pending passcode of a method, or None."""
+        return self._get(OtpChallenge, app_id, OTP, method_id)
+
+    def delete_otp(self, app_id: str, method_id: str) -> None:
+        """Forget the pending passcode of a method."""
+        with self.atomic():
+            self.backend.pop(app_id, OTP, method_id)
+
+    def put_magic_token(self, magic: MagicToken) -> None:
+        """Store a magic-link token."""
+        with self.atomic():
+            self.backend.put(magic.app_id, MAGIC, magic.token, encode(magic))
+            if magic.request_origin_token:
+                self.backend.put(magic.app_id, ORIGIN, magic.request_origin_token, magic.token)
+
+    def take_magic_token(self, app_id: str, token: str) -> MagicToken | None:
+        """Remove and return a magic-link token (single use)."""
+        with self.atomic():
+            magic = self._pop(MagicToken, app_id, MAGIC, token)
+            if magic is not None and magic.request_origin_token:
+                self.backend.pop(app_id, ORIGIN, magic.request_origin_token)
+            return magic
+
+    def magic_by_origin(self, app_id: str, origin_token: str) -> MagicToken | None:
+        """The magic token started with ``request_origin_token`` (still unused), or None."""
+        return self._via(MagicToken, app_id, ORIGIN, MAGIC, origin_token)
+
+    def put_oauth_token(self, oauth: OAuthToken) -> None:
+        """Store an internal OAuth token."""
+        with self.atomic():
+            self.backend.put(oauth.app_id, OAUTH, oauth.token, encode(oauth))
+
+    def take_oauth_token(self, app_id: str, token: str) -> OAuthToken | None:
+        """Remove and return an OAuth token (single use)."""
+        return self._pop(OAuthToken, app_id, OAUTH, token)
+
+    def put_magic_outcome(self, magic: MagicToken) -> None:
+        """Remember a redeemed token for polling by its ``request_origin_token``."""
+        with self.atomic():
+            self.backend.put(magic.app_id, OUTCOME, magic.request_origin_token, encode(magic))
+
+    def take_magic_outcome(self, app_id: str, origin_token: str) -> MagicToken | None:
+        """Remove and return the redeemed token polled by ``origin_token`` (one-time)."""
+        return self._pop(MagicToken, app_id, OUTCOME, origin_token)
+
+    def put_oauth_state(self, pending: OAuthState) -> None:
+        """Store (or update) a pending OAuth login by its ``state``."""
+        with self.atomic():
+            self.backend.put(pending.app_id, OAUTH_STATE, pending.state, encode(pending))
+
+    def get_oauth_state(self, app_id: str, state: str) -> OAuthState | None:
+        """The pending OAuth login with this ``state``, or None."""
+        return self._get(OAuthState, app_id, OAUTH_STATE, state)
+
+    def take_oauth_state(self, app_id: str, state: str) -> OAuthState | None:
+        """Remove and return a pending OAuth login (the callback uses it once)."""
+        return self._pop(OAuthState, app_id, OAUTH_STATE, state)
+
+    # --- webauthn ------------------------------------------------------------------------
+    def put_webauthn_challenge(self, challenge: WebauthnChallenge) -> None:
+        """Store a pending WebAuthn challenge by its base64url value."""
+        with self.atomic():
+            raw = encode(challenge)
+            self.backend.put(challenge.app_id, WEBAUTHN, challenge.challenge, raw)
+
+    def take_webauthn_challenge(self, app_id: str, challenge: str) -> WebauthnChallenge | None:
+        """Remove and return a WebAuthn challenge (single use)."""
+        return self._pop(WebauthnChallenge, app_id, WEBAUTHN, challenge)
+
+    def user_by_webauthn_credential(self, app_id: str, credential_id: str) -> User | None:
+        """The user holding the credential with this base64url id (a scan: passkeys are few)."""
+        for user in self.users(app_id):
+            if any(c.credential_id == credential_id for c in user.webauthn_credentials):
+                return user
+        return None
+
+    def webauthn_challenges(self, app_id: str) -> list[WebauthnChallenge]:
+        """Every pending WebAuthn challenge of an app."""
+        return self._all(WebauthnChallenge, app_id, WEBAUTHN)
+
+    # --- wallets -------------------------------------------------------------------------
+    def user_by_wallet(self, app_id: str, address_key: str) -> User | None:
+        """The user a wallet ``<chain>:<address>`` is attached to."""
+        return self._via(User, app_id, WALLET, USER, address_key)
+
+    def put_wallet_registration(self, registration: WalletRegistration) -> None:
+        """Store a pending wallet login (replacing the earlier one of its key)."""
+        with self.atomic():
+            raw = encode(registration)
+            self.backend.put(registration.app_id, WALLET_REG, registration.key, raw)
+
+    def get_wallet_registration(self, app_id: str, key: str) -> WalletRegistration | None:
+        """The pending wallet login of ``key``, or None."""
+        return self._get(WalletRegistration, app_id, WALLET_REG, key)
+
+    def take_wallet_registration(self, app_id: str, key: str) -> WalletRegistration | None:
+        """Remove and return the pending wallet login of ``key`` (single use)."""
+        return self._pop(WalletRegistration, app_id, WALLET_REG, key)
+
+    def wallet_registrations(self, app_id: str) -> list[WalletRegistration]:
+        """Every pending wallet login of an app."""
+        return self._all(WalletRegistration, app_id, WALLET_REG)
+
+    # --- whole state ---------------------------------------------------------------------
+    def reset(self, app_id: str | None = None) -> None:
+        """Drop every app's records (apps stay), or one app's."""
+        with self.atomic():
+            for chosen in [app_id] if app_id is not None else self.backend.keys(GLOBAL, APP):
+                self.backend.clear(chosen)
+
+    def sessions(self, app_id: str) -> list[Session]:
+        """Every stored session of an app (expired ones included), oldest first."""
+        return self._all(Session, app_id, SESSION)
+
+    def otps(self, app_id: str) -> list[OtpChallenge]:
+        """Every pending passcode of an app."""
+        return self._all(OtpChallenge, app_id, OTP)
+
+    def magic_tokens(self, app_id: str) -> list[MagicToken]:
+        """Every unused magic-link token of an app."""
+        return self._all(MagicToken, app_id, MAGIC)
+
+    def oauth_tokens(self, app_id: str) -> list[OAuthToken]:
+        """Every unused OAuth token of an app."""
+        return self._all(OAuthToken, app_id, OAUTH)

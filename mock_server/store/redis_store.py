@@ -1,0 +1,153 @@
+"""``redis://host:port/db``: the state in Redis, shared by every process pointed at it (issue 15).
+
+Each ``(app, kind)`` is a hash (key -> JSON) beside a sorted set keeping insertion order, so
+lists come oldest first as in memory. A put and a pop are one Lua script each (atomic on the
+server: a single-use record is handed to one caller only, whichever process asks).
+:meth:`RedisBackend.transaction` is a lock in Redis (``SET NX PX``, re-entrant within a thread)
+held across a compound change, so two processes never interleave one; it expires on its own if
+its holder is killed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Any, cast
+
+import redis
+
+from .kv import KvStore
+
+PREFIX = "mk:"
+LOCK_KEY = PREFIX + "lock"
+LOCK_SECONDS = 30
+_PUT = """
+if redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+end
+"""
+_PUT_NEW = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+end
+return redis.call('HGET', KEYS[1], ARGV[1])
+"""
+_POP = """
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+if value then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+end
+return value
+"""
+
+
+def _hash(app: str, kind: str) -> str:
+    return f"{PREFIX}{app}:{kind}"
+
+
+def _order(app: str, kind: str) -> str:
+    return f"{PREFIX}{app}:{kind}#order"
+
+
+class RedisBackend:
+    """A redis-py client (hiredis parser) with the scripts and the cross-process lock."""
+
+    durable = True
+
+    def __init__(self, url: str) -> None:
+        self.client: Any = redis.Redis.from_url(url, decode_responses=True)
+        try:
+            self.client.ping()
+        except redis.RedisError as error:
+            raise ValueError(f"--store {url}: cannot reach Redis: {error}") from None
+        self._put = self.client.register_script(_PUT)
+        self._put_new = self.client.register_script(_PUT_NEW)
+        self._pop = self.client.register_script(_POP)
+        self._local = threading.local()
+        self._process = threading.RLock()
+
+    @contextmanager
+    def _tx(self) -> Iterator[object]:
+        depth = getattr(self._local, "depth", 0)
+        if depth:
+            self._local.depth = depth + 1
+            try:
+                yield self
+            finally:
+                self._local.depth -= 1
+            return
+        with self._process:  # threads of this process queue here, not on the server
+            lock = self.client.lock(
+                LOCK_KEY, timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS, sleep=0.0005
+            )
+            if not lock.acquire():
+                raise TimeoutError("the Redis store's lock was held for too long")
+            self._local.depth = 1
+            try:
+                yield self
+            finally:
+                self._local.depth = 0
+                lock.release()
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """The cross-process lock, re-entrant within a thread."""
+        return self._tx()
+
+    def batch(self) -> AbstractContextManager[object]:
+        """Nothing: each command is atomic, and the group needs no lock."""
+        return nullcontext()
+
+    def get(self, app: str, kind: str, key: str) -> str | None:
+        return cast(str | None, self.client.hget(_hash(app, kind), key))
+
+    def put(self, app: str, kind: str, key: str, value: str) -> None:
+        keys = [_hash(app, kind), _order(app, kind), PREFIX + "seq"]
+        self._put(keys=keys, args=[key, value])
+
+    def put_new(self, app: str, kind: str, key: str, value: str) -> str:
+        keys = [_hash(app, kind), _order(app, kind), PREFIX + "seq"]
+        return cast(str, self._put_new(keys=keys, args=[key, value]))
+
+    def pop(self, app: str, kind: str, key: str) -> str | None:
+        return cast(str | None, self._pop(keys=[_hash(app, kind), _order(app, kind)], args=[key]))
+
+    def keys(self, app: str, kind: str) -> list[str]:
+        return cast(list[str], self.client.zrange(_order(app, kind), 0, -1))
+
+    def first_keys(self, app: str, kind: str, count: int) -> list[str]:
+        return cast(list[str], self.client.zrange(_order(app, kind), 0, count - 1))
+
+    def incr(self, name: str) -> int:
+        return int(self.client.incr(f"{PREFIX}counter:{name}"))
+
+    def values(self, app: str, kind: str) -> list[str]:
+        keys = self.keys(app, kind)
+        if not keys:
+            return []
+        found = self.client.hmget(_hash(app, kind), keys)
+        return [v for v in found if v is not None]
+
+    def count(self, app: str | None, kind: str) -> int:
+        if app is not None:
+            return int(self.client.hlen(_hash(app, kind)))
+        apps = self.keys("", "app")
+        return sum(int(self.client.hlen(_hash(a, kind))) for a in apps)
+
+    def clear(self, app: str) -> None:
+        escaped = "".join("\\" + c if c in "*?[]\\" else c for c in app)
+        pattern = f"{PREFIX}{escaped}:*"
+        names = list(self.client.scan_iter(match=pattern, count=1000))
+        if names:
+            self.client.delete(*names)
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class RedisStore(KvStore):
+    """The :class:`~mock_server.store.Store` verbs in a Redis database."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(RedisBackend(url))

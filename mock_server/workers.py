@@ -1,0 +1,95 @@
+"""``serve --workers N``: N processes on one listening socket, sharing a sqlite or redis store.
+
+The parent prepares the store once (default app, seed, signing keys), binds the socket and
+forks the workers; each opens its own connection to the store and runs waitress on the
+inherited socket, so the kernel spreads connections over them. SIGTERM or Ctrl-C stops them
+all. POSIX only (``os.fork``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .app import create_app, state_of
+from .config import MockConfig
+from .server import CHANNEL_TIMEOUT, CONNECTION_LIMIT, MAX_HEADER_BYTES, MAX_WIRE_BODY
+from .state import MockState
+
+BACKLOG = 1024
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket every worker accepts on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=BACKLOG)
+    listener.setblocking(False)
+    return listener
+
+
+def serve_workers(
+    config: MockConfig,
+    announce: Callable[[MockState, str], None],
+    prepare: Callable[[MockState], None],
+) -> int:
+    """Run ``config.workers`` worker processes until a signal; 0 when they stopped cleanly."""
+    first = state_of(create_app(config))  # the store's start-up work, done once
+    listener = bind(config.host, config.port)
+    port = listener.getsockname()[1]
+    announce(first, f"http://{config.host}:{port}")
+    first.store.close()
+    sys.stdout.flush()
+    children = [_fork(config, listener, prepare) for _ in range(config.workers)]
+    listener.close()
+
+    def stop(signum: int, _frame: Any) -> None:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    failed = 0
+    for pid in children:
+        _, status = os.waitpid(pid, 0)
+        failed += os.waitstatus_to_exitcode(status) not in (0, -signal.SIGTERM)
+    return 1 if failed else 0
+
+
+def _fork(config: MockConfig, listener: socket.socket, prepare: Callable[[MockState], None]) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        code = _run(config, listener, prepare)
+    finally:
+        sys.stdout.flush()
+        os._exit(code)
+
+
+def _run(config: MockConfig, listener: socket.socket, prepare: Callable[[MockState], None]) -> int:
+    from waitress.server import create_server
+
+    app = create_app(config)
+    prepare(state_of(app))
+    server: Any = create_server(
+        app,
+        sockets=[listener],
+        threads=config.threads,
+        max_request_body_size=MAX_WIRE_BODY,
+        max_request_header_size=MAX_HEADER_BYTES,
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=CHANNEL_TIMEOUT,
+        clear_untrusted_proxy_headers=True,
+        ident="moonkey-mock",
+    )
+    server.run()
+    return 0

@@ -1,0 +1,125 @@
+"""Several processes on one store behave as one fake: two ``serve`` on one Redis, and
+``--workers 2`` on SQLite and on Redis (issue 15)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from mock_server.config import DEFAULT_SECRET_KEY
+from tests.unit.test_cli import TIMEOUT, Server, _env
+
+AUTH = {"Authorization": f"Bearer {DEFAULT_SECRET_KEY}"}
+CALLS = 40
+
+
+def _start(store: str, *args: str) -> tuple[Server, str]:
+    server = Server("--port", "0", "--store", store, *args, env=_env())
+    base = server.expect(r"listening on (http://127\.0\.0\.1:\d+)$").group(1)
+    return server, base
+
+
+def _post(base: str, path: str, body: dict[str, str], **headers: str) -> requests.Response:
+    # a new connection each call, so the kernel may hand it to any worker
+    return requests.post(base + path, json=body, headers=headers or AUTH, timeout=TIMEOUT)
+
+
+def _login_by_code(send_to: str, read_from: str, verify_at: str, email: str) -> None:
+    sent = _post(send_to, "/v1/auth/otps/email/login_or_create", {"email": email})
+    assert sent.status_code == 200, sent.text
+    outbox = requests.get(f"{read_from}/_mock/outbox", params={"to": email}, timeout=TIMEOUT)
+    (message,) = outbox.json()["messages"]
+    body = {"email": email, "code": message["code"]}
+    assert _post(verify_at, "/v1/auth/otps/verify", body).status_code == 200
+    spent = _post(verify_at, "/v1/auth/otps/verify", body)  # single use, whichever process
+    assert spent.status_code != 200
+
+
+@pytest.fixture
+def two_on_redis(redis_base: str) -> Iterator[tuple[str, str]]:
+    """Two ``serve`` processes on one fresh Redis database."""
+    from tests.stores import url_for
+
+    store = url_for("redis", None, redis_base)  # type: ignore[arg-type]
+    first, a = _start(store)
+    second, b = _start(store)
+    yield a, b
+    first.stop()
+    second.stop()
+
+
+def test_two_serve_processes_on_one_redis_are_one_fake(two_on_redis: tuple[str, str]) -> None:
+    a, b = two_on_redis
+    made = requests.post(f"{a}/_mock/sessions", json={"email": "x@example.com"}, timeout=TIMEOUT)
+    session = made.json()
+    for body in (
+        {"session_token": session["session_token"]},
+        {"session_jwt": session["session_jwt"]},
+    ):
+        assert _post(b, "/v1/auth/sessions/verify", body).status_code == 200
+    _login_by_code(a, b, b, "y@example.com")
+    _login_by_code(b, a, a, "z@example.com")
+    journal = {"operation_id": "VerifyOtp", "count": "true"}
+    for base in (a, b):  # each process's journal lists both processes' calls
+        counted = requests.get(f"{base}/_mock/requests", params=journal, timeout=TIMEOUT)
+        assert counted.json() == {"count": 4}
+    advanced = requests.post(f"{a}/_mock/clock/advance", json={"hours": 2}, timeout=TIMEOUT)
+    seen = requests.get(f"{b}/_mock/clock", timeout=TIMEOUT).json()
+    assert abs(seen["now"] - advanced.json()["now"]) < 5
+
+
+def test_two_serve_processes_count_fault_rules_and_rate_limits_exactly(
+    two_on_redis: tuple[str, str],
+) -> None:
+    a, b = two_on_redis
+    token = _post(a, "/_mock/sessions", {"email": "f@example.com"}).json()["session_token"]
+    verify = "/v1/auth/sessions/verify"
+    rule = {"operation_id": "VerifySession", "action": "error", "status": 503, "times": 3}
+    added = requests.post(f"{a}/_mock/faults", json=rule, timeout=TIMEOUT).json()
+    statuses = [_post(base, verify, {"session_token": token}).status_code for base in (a, b) * 4]
+    assert sorted(statuses) == [200] * 5 + [503] * 3
+    assert requests.get(f"{b}/_mock/faults", timeout=TIMEOUT).json()["faults"] == []
+    assert added["remaining"] == 3
+
+    limit = {"operation_id": "VerifySession", "limit": 4, "window_seconds": 3600}
+    made = requests.post(f"{b}/_mock/faults/rate_limit", json=limit, timeout=TIMEOUT)
+    assert made.status_code == 200, made.text
+    with ThreadPoolExecutor(4) as pool:
+        calls = pool.map(
+            lambda base: _post(base, verify, {"session_token": token}).status_code, (a, b) * 5
+        )
+        statuses = list(calls)
+    assert sorted(statuses) == [200] * 4 + [429] * 6
+    (shown,) = requests.get(f"{a}/_mock/faults", timeout=TIMEOUT).json()["faults"]
+    assert shown["fired"] == 6
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_engine(request: pytest.FixtureRequest) -> str:
+    """The shared engines."""
+    engine: str = request.param
+    return engine
+
+
+def test_two_workers_serve_one_state(store_url: str) -> None:
+    server, base = _start(store_url, "--workers", "2")
+    try:
+
+        def mint(n: int) -> dict[str, str]:
+            made = _post(base, "/_mock/sessions", {"email": f"w{n}@example.com"})
+            assert made.status_code == 200, made.text
+            body: dict[str, str] = made.json()
+            return body
+
+        with ThreadPoolExecutor(4) as pool:
+            sessions = list(pool.map(mint, range(CALLS)))
+        for made in sessions:
+            body = {"session_jwt": made["session_jwt"]}
+            assert _post(base, "/v1/auth/sessions/verify", body).status_code == 200
+        for n in range(4):
+            _login_by_code(base, base, base, f"code{n}@example.com")
+    finally:
+        server.stop()
