@@ -1,4 +1,4 @@
-"""``moonkey-mock``: serve the fake with a production WSGI server (waitress)."""
+"""``moonkey-mock``: serve the fake over HTTP (the native server, or waitress)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="moonkey-mock", description="A fake MoonKey auth API.")
     commands = parser.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="serve the fake over HTTP (waitress)")
+    serve = commands.add_parser("serve", help="serve the fake over HTTP")
     serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8080; 0 picks a free one)")
     serve.add_argument("--secret-key", dest="secret_key", help="the default app's secret key")
@@ -27,7 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--signing-key", dest="signing_key_file", help="RSA private key (PEM)")
     serve.add_argument("--strict", action="store_true", default=None, help="validate responses")
-    serve.add_argument("--threads", type=int, help="waitress worker threads (default 8)")
+    serve.add_argument("--threads", type=int, help="server worker threads (default 8)")
+    serve.add_argument(
+        "--server",
+        choices=("native", "waitress"),
+        default="native",
+        help="HTTP server: native (asyncio, fast API path; default) or waitress (pure WSGI)",
+    )
     _add_control_options(serve)
     commands.add_parser(
         "conformance",
@@ -78,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(options: dict[str, object]) -> int:
-    """Start waitress in the foreground; print the base URL and the default app's keys."""
+    """Serve in the foreground; print the base URL and the default app's keys."""
     from .server import make_server
 
     names = {
@@ -103,7 +109,12 @@ def serve(options: dict[str, object]) -> int:
         return 2
     try:
         app = create_app(config)
-        server = make_server(app, config.host, config.port, config.threads)
+        if options.get("server", "native") == "waitress":
+            server = make_server(app, config.host, config.port, config.threads)
+        else:
+            from .native import make_native_server
+
+            server = make_native_server(app, config.host, config.port, config.threads)
     except (OSError, ValueError) as error:  # bad key file, host, busy port: no traceback
         print(f"moonkey-mock: cannot start: {error}", file=sys.stderr)
         return 2
