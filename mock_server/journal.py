@@ -68,11 +68,15 @@ def redact_query(query: dict[str, Any]) -> dict[str, Any]:
     return {k: (REDACTED if k in SECRET_FIELDS else v) for k, v in query.items()}
 
 
-def bounded(value: Any, limit: int = MAX_BODY_BYTES) -> tuple[Any, int]:
-    """``value`` as stored (a truncated preview when its JSON is over ``limit``) and its size."""
+def bounded(value: Any, limit: int = MAX_BODY_BYTES, text: str | None = None) -> tuple[Any, int]:
+    """``value`` as stored (a truncated preview when its JSON is over ``limit``) and its size.
+
+    ``text``: the value's JSON when the caller already has it (the same encoding as here).
+    """
     if value is None:
         return None, 0
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    if text is None:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
     size = len(text.encode("utf-8", "backslashreplace"))
     if size <= limit:
         return value, size
@@ -97,10 +101,20 @@ class Journal:
         self._lock = threading.Lock()
         self._seq = 0
 
-    def record(self, *, body: Any = None, response: Any = None, **values: Any) -> Entry:
-        """Append an entry (``seq`` is assigned here; bodies are bounded)."""
+    def record(
+        self,
+        *,
+        body: Any = None,
+        response: Any = None,
+        response_text: str | None = None,
+        **values: Any,
+    ) -> Entry:
+        """Append an entry (``seq`` is assigned here; bodies are bounded).
+
+        ``response_text``: the response's JSON when the caller already encoded it.
+        """
         body, body_size = bounded(body)
-        response, response_size = bounded(response)
+        response, response_size = bounded(response, text=response_text)
         size = ENTRY_OVERHEAD + body_size + response_size
         with self._lock:
             self._seq += 1

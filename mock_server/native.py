@@ -41,11 +41,12 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from email.utils import formatdate
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 from urllib.parse import unquote_to_bytes
 
 import httptools
 from flask import Flask
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
 from .app import state_of
@@ -90,6 +91,41 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     except ImportError:  # pragma: no cover - uvloop is a dependency off Windows
         return asyncio.new_event_loop
     return uvloop.new_event_loop
+
+
+class BufferedRequest(Request):
+    """A werkzeug request whose body the server has already read in full (no stream wrappers).
+
+    Args:
+        environ: the WSGI environ.
+        body: the whole body.
+    """
+
+    def __init__(self, environ: Environ, body: bytes) -> None:
+        super().__init__(environ)
+        self._body = body
+
+    @overload
+    def get_data(
+        self, cache: bool = ..., as_text: Literal[False] = ..., parse_form_data: bool = ...
+    ) -> bytes: ...
+
+    @overload
+    def get_data(
+        self, cache: bool = ..., as_text: Literal[True] = ..., parse_form_data: bool = ...
+    ) -> str: ...
+
+    def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> bytes | str:
+        """The body, refused past ``max_content_length`` as werkzeug's own stream does."""
+        if as_text or parse_form_data:
+            data: bytes | str = Request.get_data(self, cache, as_text, parse_form_data)  # type: ignore[call-overload]
+            return data
+        limit = self.max_content_length
+        if limit is not None and len(self._body) > limit:
+            raise RequestEntityTooLarge()
+        return self._body
 
 
 class Routes:
@@ -226,14 +262,17 @@ class NativeServer:
             return None
         return self.routes.match(method, path)
 
-    def api(self, found: tuple[Operation, Any, dict[str, str]], environ: Environ) -> Answer:
+    def api(
+        self, found: tuple[Operation, Any, dict[str, str]], environ: Environ, body: bytes
+    ) -> Answer:
         """An API call through the pipeline without Flask (no fault rule is armed)."""
         op, handler, params = found
-        reply = handle(self.state, self.plane, op, handler, Request(environ), params)
+        request = BufferedRequest(environ, body)
+        reply, text = handle(self.state, self.plane, op, handler, request, params)
         headers = [("Content-Type", "application/json")]
         headers += reply.headers.items()
         headers.append((NOW_HEADER, f"{self.state.now():.3f}"))
-        return reply.status, headers, encode(reply)
+        return reply.status, headers, encode(text)
 
     def wsgi(self, environ: Environ) -> Answer | None:
         """The whole Flask app, in a worker thread (None: the call is dropped)."""
@@ -266,7 +305,7 @@ class Connection(asyncio.Protocol):
         self.server = server
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
-        self.queue: deque[tuple[Environ, bool]] = deque()
+        self.queue: deque[tuple[Environ, bytes, bool]] = deque()
         self.busy = False
         self.closing = False
         self.last_active = server.loop.time()
@@ -379,7 +418,8 @@ class Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         """A whole request: answer it now, or after the ones before it."""
-        request = (self._environ(), self.parser.should_keep_alive())
+        body = b"".join(self.body)
+        request = (self._environ(body), body, self.parser.should_keep_alive())
         if self.busy:
             self.queue.append(request)
             return
@@ -387,14 +427,13 @@ class Connection(asyncio.Protocol):
 
     # --- answering ----------------------------------------------------------------------------
 
-    def _environ(self) -> Environ:
+    def _environ(self, body: bytes) -> Environ:
         url = self.url
         if not url.startswith(b"/"):  # absolute form: http://host/path?query
             parsed = httptools.parse_url(url)
             url = (parsed.path or b"/") + (b"?" + parsed.query if parsed.query else b"")
         raw_path, _, query = url.partition(b"?")
         path = unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path
-        body = b"".join(self.body)
         environ = dict(self.base)
         environ["REQUEST_METHOD"] = self.parser.get_method().decode("ascii", "replace")
         environ["SERVER_PROTOCOL"] = f"HTTP/{self.parser.get_http_version()}"
@@ -414,14 +453,14 @@ class Connection(asyncio.Protocol):
                 environ[key] = f"{environ[key]},{text}" if key in environ else text
         return environ
 
-    def _serve(self, environ: Environ, keep_alive: bool) -> None:
+    def _serve(self, environ: Environ, body: bytes, keep_alive: bool) -> None:
         server = self.server
         path = environ["PATH_INFO"]
         if not path.isascii():  # PATH_INFO holds the bytes as latin-1, as WSGI says
             path = path.encode("latin-1").decode("utf-8", "replace")
         found = server.inline(environ["REQUEST_METHOD"], path)
         if found is not None:
-            self._answer(server.api(found, environ), keep_alive)
+            self._answer(server.api(found, environ, body), keep_alive)
             return
         self.busy = True
         if self.transport is not None:

@@ -172,12 +172,12 @@ def _invoke_api(state: MockState, handler: Handler, inputs: Inputs) -> Reply:
 def _view(state: MockState, plane: Plane, op: Operation, handler: Any) -> Callable[..., Response]:
     def view(**path: str) -> Response:
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
-        reply = handle(state, plane, op, handler, req, path)
+        reply, text = handle(state, plane, op, handler, req, path)
         if reply.raw is not None:
             return reply.raw
         if req.environ.get(DROP_KEY):  # the WSGI middleware closes the connection
             return Response(status=503)
-        return render(reply)
+        return _response(reply, text)
 
     view.__name__ = op.handler_name
     return view
@@ -185,10 +185,12 @@ def _view(state: MockState, plane: Plane, op: Operation, handler: Any) -> Callab
 
 def handle(
     state: MockState, plane: Plane, op: Operation, handler: Any, req: Request, path: dict[str, str]
-) -> Reply:
+) -> tuple[Reply, str]:
     """Every step for one request of ``op``, on the request it is given (Flask's or not).
 
-    A dropped call is marked in ``req.environ`` (:data:`DROP_KEY`); the server closes it.
+    Returns the answer and its JSON text (encoded once, for the journal and the wire; "" for a
+    raw answer). A dropped call is marked in ``req.environ`` (:data:`DROP_KEY`); the server
+    closes it.
     """
     started = time.perf_counter()
     req.max_content_length = plane.max_body
@@ -207,14 +209,15 @@ def handle(
     except Exception as error:  # noqa: BLE001 - the one error path
         reply = error_reply(state, error)
     if reply.raw is not None:
-        return reply
+        return reply, ""
     if state.config.strict:
         reply = check(state, plane, op, reply)
+    text = to_json(reply.body)
     if plane.journal:
         app_id = inputs.app.app_id if inputs is not None and inputs.app is not None else ""
         body = inputs.body if inputs else None
-        journal(state, op, req, reply, started, app_id, body, fired)
-    return reply
+        journal(state, op, req, reply, started, app_id, body, fired, text)
+    return reply, text
 
 
 def fault(state: MockState, op: Operation, req: Request, path: Mapping[str, str]) -> Fired | None:
@@ -222,13 +225,16 @@ def fault(state: MockState, op: Operation, req: Request, path: Mapping[str, str]
     return state.faults.fire(_FaultView(state, op, req, path), state.now, state.ids)
 
 
-def _injected(state: MockState, op: Operation, req: Request, fired: Fired, started: float) -> Reply:
+def _injected(
+    state: MockState, op: Operation, req: Request, fired: Fired, started: float
+) -> tuple[Reply, str]:
     """The answer of a fault that ends the call; a drop is marked for the server."""
     reply = Reply(fired.payload, fired.status, dict(fired.headers))
-    journal(state, op, req, reply, started, fired.app_id, fired.body, fired)
+    text = to_json(reply.body)
+    journal(state, op, req, reply, started, fired.app_id, fired.body, fired, text)
     if fired.payload is None:
         req.environ[DROP_KEY] = True
-    return reply
+    return reply, text
 
 
 def authenticate(state: MockState, op: Operation, request: Request) -> App:
@@ -367,16 +373,24 @@ def _http_error(error: HTTPException) -> Reply:
 
 def render(reply: Reply) -> Response:
     """A JSON response; a stored value that is not valid Unicode is escaped, never a crash."""
-    response = Response(encode(reply), status=reply.status, mimetype="application/json")
+    return _response(reply, to_json(reply.body))
+
+
+def _response(reply: Reply, text: str) -> Response:
+    response = Response(encode(text), status=reply.status, mimetype="application/json")
     for name, value in reply.headers.items():
         response.headers[name] = value
     return response
 
 
-def encode(reply: Reply) -> bytes:
-    """The JSON bytes of an answer (:func:`render`'s body, for servers that skip Flask)."""
-    text = json.dumps(reply.body, separators=(",", ":"), ensure_ascii=False, default=str)
-    return text.encode("utf-8", "backslashreplace")  # a lone surrogate becomes its \\u escape
+def to_json(body: Any) -> str:
+    """An answer's JSON text (compact, non-ASCII kept, any stored value shown as a string)."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def encode(text: str) -> bytes:
+    """The bytes on the wire: a lone surrogate becomes its \\u escape, never a crash."""
+    return text.encode("utf-8", "backslashreplace")
 
 
 def journal(
@@ -388,8 +402,9 @@ def journal(
     app_id: str,
     body: Any,
     fired: Fired | None,
+    text: str | None = None,
 ) -> None:
-    """Record an answered API call."""
+    """Record an answered API call (``text``: the answer's JSON, when already encoded)."""
     payload = reply.body
     state.journal.record(
         at=state.now(),
@@ -404,6 +419,7 @@ def journal(
         query=redact_query(dict(request.args)),
         body=body,
         response=payload,
+        response_text=text,
         fault_id=fired.rule_id if fired else "",
         fault_action=fired.action if fired else "",
     )
