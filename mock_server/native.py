@@ -31,6 +31,7 @@ most ``CONNECTION_LIMIT`` connections are served at once (more are closed at onc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import re
 import socket
@@ -197,22 +198,30 @@ class NativeServer:
         self.connections: set[Connection] = set()
         self._date = (-1, "")
         self._closed = threading.Event()
+        self._started = False
+        self._stop: asyncio.Event | None = None
         self._server: asyncio.AbstractServer | None = None
 
     # --- running ---------------------------------------------------------------------------
 
     def run(self) -> None:
         """Serve in this thread until :meth:`close`."""
+        self._started = True
         asyncio.set_event_loop(self.loop)
         try:
-            self._server = self.loop.run_until_complete(
-                self.loop.create_server(lambda: Connection(self), sock=self.sock, backlog=1024)
-            )
-            self.loop.call_later(1.0, self._sweep)
-            if not self._closed.is_set():
-                self.loop.run_forever()
+            self.loop.run_until_complete(self._serve())
         finally:
             self._shutdown()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        if self._closed.is_set():
+            return
+        self._server = await self.loop.create_server(
+            lambda: Connection(self), sock=self.sock, backlog=1024
+        )
+        self.loop.call_later(1.0, self._sweep)
+        await self._stop.wait()
 
     def close(self) -> None:
         """Stop serving (from any thread): the listener and every connection close."""
@@ -220,10 +229,15 @@ class NativeServer:
             return
         self._closed.set()
         self.state.faults.clear()  # held calls end now instead of after their hang
-        if self.loop.is_running():
-            self.loop.call_soon_threadsafe(self.loop.stop)
-        elif not self.loop.is_closed():
+        if not self._started:
             self._shutdown()
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            self.loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
 
     def _shutdown(self) -> None:
         self._closed.set()
@@ -234,7 +248,7 @@ class NativeServer:
             self._server = None
         self.sock.close()
         if not self.loop.is_closed() and not self.loop.is_running():
-            self.loop.run_until_complete(asyncio.sleep(0))
+            self.loop.run_until_complete(asyncio.sleep(0))  # let the transports close
             self.loop.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
