@@ -174,7 +174,8 @@ def render(results: dict[str, Any]) -> str:
         f"{info.get('load_average_at_end')}; 'noise': cores other processes kept busy "
         "during the cell (above ~0.1 the cell was disturbed)",
         f"load: {results['generator']}, {results['cell_seconds']} s per cell, "
-        f"waitress {results['threads']} threads; {results['seeding'].get('summary', '')}",
+        f"fake: {results.get('server', 'native')} server, floor: waitress, "
+        f"{results['threads']} threads each; {results['seeding'].get('summary', '')}",
         "",
         *load_rows(results.get("load", [])),
         "",
