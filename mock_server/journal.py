@@ -68,15 +68,16 @@ def redact_query(query: dict[str, Any]) -> dict[str, Any]:
     return {k: (REDACTED if k in SECRET_FIELDS else v) for k, v in query.items()}
 
 
-def bounded(value: Any, limit: int = MAX_BODY_BYTES, text: str | None = None) -> tuple[Any, int]:
+def bounded(value: Any, limit: int = MAX_BODY_BYTES, size: int | None = None) -> tuple[Any, int]:
     """``value`` as stored (a truncated preview when its JSON is over ``limit``) and its size.
 
-    ``text``: the value's JSON when the caller already has it (the same encoding as here).
+    ``size``: the byte size of the value's JSON when the caller has already encoded it.
     """
     if value is None:
         return None, 0
-    if text is None:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    if size is not None and size <= limit:
+        return value, size
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
     size = len(text.encode("utf-8", "backslashreplace"))
     if size <= limit:
         return value, size
@@ -106,15 +107,15 @@ class Journal:
         *,
         body: Any = None,
         response: Any = None,
-        response_text: str | None = None,
+        response_size: int | None = None,
         **values: Any,
     ) -> Entry:
         """Append an entry (``seq`` is assigned here; bodies are bounded).
 
-        ``response_text``: the response's JSON when the caller already encoded it.
+        ``response_size``: the byte size of the response's JSON when the caller encoded it.
         """
         body, body_size = bounded(body)
-        response, response_size = bounded(response, text=response_text)
+        response, response_size = bounded(response, size=response_size)
         size = ENTRY_OVERHEAD + body_size + response_size
         with self._lock:
             self._seq += 1

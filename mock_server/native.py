@@ -51,7 +51,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
 from .app import state_of
-from .pipeline import NOW_HEADER, Plane, api_plane, encode, handle
+from .pipeline import NOW_HEADER, Plane, api_plane, handle
 from .server import (
     CHANNEL_TIMEOUT,
     CONNECTION_LIMIT,
@@ -282,11 +282,11 @@ class NativeServer:
         """An API call through the pipeline without Flask (no fault rule is armed)."""
         op, handler, params = found
         request = BufferedRequest(environ, body)
-        reply, text = handle(self.state, self.plane, op, handler, request, params)
+        reply, data = handle(self.state, self.plane, op, handler, request, params)
         headers = [("Content-Type", "application/json")]
         headers += reply.headers.items()
         headers.append((NOW_HEADER, f"{self.state.now():.3f}"))
-        return reply.status, headers, encode(text)
+        return reply.status, headers, data
 
     def wsgi(self, environ: Environ) -> Answer | None:
         """The whole Flask app, in a worker thread (None: the call is dropped)."""
