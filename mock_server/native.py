@@ -85,6 +85,25 @@ _REASONS = {
 }
 
 
+_KEYS: dict[bytes, str] = {}
+
+
+def _environ_key(name: bytes) -> str:
+    """The environ key of a header ("": not passed on), remembered for the first 512 names."""
+    text = name.decode("latin-1")
+    if "_" in text:
+        key = ""  # like waitress: an underscore could pose as a dash
+    else:
+        key = text.upper().replace("-", "_")
+        if key == "CONTENT_LENGTH":
+            key = ""  # the server sets it from the body it read
+        elif key != "CONTENT_TYPE":
+            key = "HTTP_" + key
+    if len(_KEYS) < 512:
+        _KEYS[name] = key
+    return key
+
+
 def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     """uvloop's event loop where it is installed (not on Windows), else asyncio's."""
     try:
@@ -456,15 +475,11 @@ class Connection(asyncio.Protocol):
         environ["CONTENT_LENGTH"] = str(len(body)) if body else ""
         environ["wsgi.input"] = io.BytesIO(body)
         for name, value in self.headers:
-            key = name.decode("latin-1").upper().replace("-", "_")
-            if "_" in name.decode("latin-1"):
-                continue  # like waitress: an underscore could pose as a dash
+            key = _KEYS.get(name) or _environ_key(name)
+            if not key:
+                continue
             text = value.decode("latin-1")
-            if key == "CONTENT_TYPE":
-                environ[key] = text
-            elif key != "CONTENT_LENGTH":
-                key = "HTTP_" + key
-                environ[key] = f"{environ[key]},{text}" if key in environ else text
+            environ[key] = f"{environ[key]},{text}" if key in environ else text
         return environ
 
     def _serve(self, environ: Environ, body: bytes, keep_alive: bool) -> None:
