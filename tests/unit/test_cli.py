@@ -1,4 +1,4 @@
-"""`python -m mock_server serve`: either server, URL and keys printed, clean exit on bad settings."""
+"""`python -m mock_server serve`: both servers, URL and keys printed, clean exit on bad input."""
 
 from __future__ import annotations
 
