@@ -204,12 +204,12 @@ def where_the_time_goes(results: dict[str, Any]) -> Iterator[str]:
     load = results.get("load", [])
     fake = find_cell(load, FAKE, "sessions/verify", 8) or {}
     floor = find_cell(load, FLOOR, "sessions/verify", 8) or {}
-    whole = profile.get("whole request (WSGI)", {}).get("median_ms")
+    whole = profile.get("whole request (native API path)", {}).get("median_ms")
     cpu, floor_rps = fake.get("cpu_ms_per_request"), floor.get("ok_rps")
     if cpu and whole and floor_rps:
         yield (
             f"  at 8 connections the fake's server process spends {cpu:.3f} ms CPU a request, "
-            f"{cpu - whole:.3f} ms of it outside the app (HTTP server, sockets, threads)"
+            f"{cpu - whole:.3f} ms of it outside the API path (HTTP parsing, sockets, event loop)"
         )
         yield (
             f"  3x the floor ({3 * floor_rps:,.0f} req/s) leaves {1000 / (3 * floor_rps):.3f} ms "

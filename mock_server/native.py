@@ -63,6 +63,7 @@ from .spec import Operation
 
 Environ = dict[str, Any]
 Answer = tuple[int, list[tuple[str, str]], bytes]
+Found = tuple[Operation, Any, dict[str, str]]
 SERVER_NAME = "moonkey-mock"
 _PARAM = re.compile(r"\{([^}/]+)\}")
 _REASONS = {
@@ -170,7 +171,7 @@ class Routes:
             )
             self.templated.append((method, re.compile(pattern + r"\Z"), op, handler))
 
-    def match(self, method: str, path: str) -> tuple[Operation, Any, dict[str, str]] | None:
+    def match(self, method: str, path: str) -> Found | None:
         """The operation, handler and path parameters of a request (None: not an operation)."""
         found = self.exact.get((method, path))
         if found is not None:
@@ -181,6 +182,35 @@ class Routes:
                 if hit is not None:
                     return op, handler, hit.groupdict()
         return None
+
+
+class ApiPath:
+    """The API without Flask: the spec's routes, then :func:`mock_server.pipeline.handle`.
+
+    Args:
+        app: a fake built by :func:`mock_server.app.create_app`.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.state = state_of(app)
+        self.plane = replace(api_plane(self.state), faults=False)
+        self.routes = Routes(self.plane)
+
+    def inline(self, method: str, path: str) -> Found | None:
+        """The API operation to run on the loop now (None: the request goes to a thread)."""
+        if self.state.faults.rules:
+            return None
+        return self.routes.match(method, path)
+
+    def answer(self, found: Found, environ: Environ, body: bytes) -> Answer:
+        """An API call through the pipeline without Flask (no fault rule is armed)."""
+        op, handler, params = found
+        request = BufferedRequest(environ, body)
+        reply, data = handle(self.state, self.plane, op, handler, request, params)
+        headers = [("Content-Type", "application/json")]
+        headers += reply.headers.items()
+        headers.append((NOW_HEADER, f"{self.state.now():.3f}"))
+        return reply.status, headers, data
 
 
 class NativeServer:
@@ -198,8 +228,7 @@ class NativeServer:
     def __init__(self, app: Flask, host: str, port: int, threads: int) -> None:
         self.app = app
         self.state = state_of(app)
-        self.plane = replace(api_plane(self.state), faults=False)
-        self.routes = Routes(self.plane)
+        self.api = ApiPath(app)
         self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="moonkey-mock")
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.sock = socket.socket(family, socket.SOCK_STREAM)
@@ -288,24 +317,6 @@ class NativeServer:
         return self._date[1]
 
     # --- answering -------------------------------------------------------------------------
-
-    def inline(self, method: str, path: str) -> tuple[Operation, Any, dict[str, str]] | None:
-        """The API operation to run on the loop now (None: the request goes to a thread)."""
-        if self.state.faults.rules:
-            return None
-        return self.routes.match(method, path)
-
-    def api(
-        self, found: tuple[Operation, Any, dict[str, str]], environ: Environ, body: bytes
-    ) -> Answer:
-        """An API call through the pipeline without Flask (no fault rule is armed)."""
-        op, handler, params = found
-        request = BufferedRequest(environ, body)
-        reply, data = handle(self.state, self.plane, op, handler, request, params)
-        headers = [("Content-Type", "application/json")]
-        headers += reply.headers.items()
-        headers.append((NOW_HEADER, f"{self.state.now():.3f}"))
-        return reply.status, headers, data
 
     def wsgi(self, environ: Environ) -> Answer | None:
         """The whole Flask app, in a worker thread (None: the call is dropped)."""
@@ -487,9 +498,9 @@ class Connection(asyncio.Protocol):
         path = environ["PATH_INFO"]
         if not path.isascii():  # PATH_INFO holds the bytes as latin-1, as WSGI says
             path = path.encode("latin-1").decode("utf-8", "replace")
-        found = server.inline(environ["REQUEST_METHOD"], path)
+        found = server.api.inline(environ["REQUEST_METHOD"], path)
         if found is not None:
-            self._answer(server.api(found, environ, body), keep_alive)
+            self._answer(server.api.answer(found, environ, body), keep_alive)
             return
         self.busy = True
         if self.transport is not None:
