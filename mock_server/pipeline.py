@@ -217,7 +217,7 @@ def handle(
     if plane.journal:
         app_id = inputs.app.app_id if inputs is not None and inputs.app is not None else ""
         body = inputs.body if inputs else None
-        journal(state, op, req, reply, started, app_id, body, fired, len(data))
+        journal(state, op, req, reply, started, app_id, body, fired, data)
     return reply, data
 
 
@@ -232,7 +232,7 @@ def _injected(
     """The answer of a fault that ends the call; a drop is marked for the server."""
     reply = Reply(fired.payload, fired.status, dict(fired.headers))
     data = to_json(reply.body)
-    journal(state, op, req, reply, started, fired.app_id, fired.body, fired, len(data))
+    journal(state, op, req, reply, started, fired.app_id, fired.body, fired, data)
     if fired.payload is None:
         req.environ[DROP_KEY] = True
     return reply, data
@@ -410,9 +410,9 @@ def journal(
     app_id: str,
     body: Any,
     fired: Fired | None,
-    size: int | None = None,
+    data: bytes | None = None,
 ) -> None:
-    """Record an answered API call (``size``: of the answer's JSON, when already encoded)."""
+    """Record an answered API call (``data``: the answer's JSON, when already encoded)."""
     payload = reply.body
     state.journal.record(
         at=state.now(),
@@ -427,7 +427,7 @@ def journal(
         query=redact_query(dict(request.args)),
         body=body,
         response=payload,
-        response_size=size,
+        response_json=data,
         fault_id=fired.rule_id if fired else "",
         fault_action=fired.action if fired else "",
     )
