@@ -123,7 +123,7 @@ class BufferedRequest(Request):
     """
 
     def __init__(self, environ: Environ, body: bytes) -> None:
-        super().__init__(environ)
+        super().__init__(environ, populate_request=False)  # no request <-> environ cycle
         self._body = body
 
     @overload
