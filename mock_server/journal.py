@@ -136,14 +136,15 @@ class Journal:
         *,
         body: Any = None,
         response: Any = None,
+        body_json: bytes | None = None,
         response_json: bytes | None = None,
         **values: Any,
     ) -> Entry:
         """Append an entry (``seq`` is assigned here; bodies are bounded).
 
-        ``response_json``: the response's JSON when the caller has already encoded it.
+        ``body_json``, ``response_json``: the bodies' JSON when the caller has encoded them.
         """
-        body, body_size = bounded(body)
+        body, body_size = bounded(body, encoded=body_json)
         response, response_size = bounded(response, encoded=response_json)
         size = ENTRY_OVERHEAD + body_size + response_size
         with self._lock:

@@ -426,6 +426,7 @@ def journal(
         error_type=payload.get("error_type", "") if isinstance(payload, dict) else "",
         query=redact_query(dict(request.args)),
         body=body,
+        body_json=None if body is None else to_json(body),
         response=payload,
         response_json=data,
         fault_id=fired.rule_id if fired else "",
