@@ -272,7 +272,11 @@ class NativeServer:
         await self._stop.wait()
 
     def close(self) -> None:
-        """Stop serving (from any thread): the listener and every connection close."""
+        """Stop serving (from any thread): the listener and every connection close.
+
+        The fake's fault rules are cleared, so calls they hold end now (their connections are
+        closed) instead of keeping worker threads, and the process, alive for a hang's length.
+        """
         if self._closed.is_set():
             return
         self._closed.set()
