@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from email.utils import formatdate
+from http import HTTPStatus
 from typing import Any, Literal, cast, overload
 from urllib.parse import unquote_to_bytes
 
@@ -66,24 +67,7 @@ Answer = tuple[int, list[tuple[str, str]], bytes]
 Found = tuple[Operation, Any, dict[str, str]]
 SERVER_NAME = "moonkey-mock"
 _PARAM = re.compile(r"\{([^}/]+)\}")
-_REASONS = {
-    200: "OK",
-    201: "Created",
-    204: "No Content",
-    302: "Found",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    405: "Method Not Allowed",
-    409: "Conflict",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    429: "Too Many Requests",
-    431: "Request Header Fields Too Large",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
-}
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
 _KEYS: dict[bytes, str] = {}
@@ -532,7 +516,7 @@ class Connection(asyncio.Protocol):
         if self.closing or self.transport is None:
             return
         status, headers, body = answer
-        reason = _REASONS.get(status, "Unknown")
+        reason = _REASONS.get(status, "Status")
         lines = [f"HTTP/1.1 {status} {reason}", f"Server: {SERVER_NAME}"]
         lines.append(f"Date: {self.server.date()}")
         sized = False
