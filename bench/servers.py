@@ -51,7 +51,8 @@ def fake_argv(port: int, threads: int, server: str = "native") -> list[str]:
     waitress), seeded for repeatable ids."""
     return [
         *(sys.executable, "-m", "mock_server", "serve", "--host", HOST, "--port", str(port)),
-        *("--random-seed", "1", "--threads", str(threads), "--server", server),
+        *("--random-seed", "1", "--threads", str(threads)),
+        *(() if server == "native" else ("--server", server)),  # native: serve's default
     ]
 
 
