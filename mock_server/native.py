@@ -536,8 +536,15 @@ class Connection(asyncio.Protocol):
             self.close()
 
     def _refuse(self, status: int, message: bytes) -> None:
-        """A plain-text error before the app sees the request; the connection then closes."""
+        """A plain-text error before the app sees the request; the connection then closes.
+
+        While an earlier request is still being answered it cannot go first: the connection is
+        closed instead.
+        """
         if self.closing:
+            return
+        if self.busy:
+            self.abort()
             return
         self._answer((status, [("Content-Type", "text/plain")], message), keep_alive=False)
         self.closing = True
