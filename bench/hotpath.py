@@ -16,8 +16,14 @@ import json
 import pstats
 from collections.abc import Callable, Sequence
 
+from flask import Flask
+
+from mock_server.native import ApiPath
+from mock_server.pipeline import to_json
+
 from .inproc import _verifier, fake, fill, template_session, timed_calls
 from .stats import summary_ms
+from .wsgi import WsgiCaller
 
 
 def _components(calls: int) -> dict[str, dict[str, float]]:
@@ -33,18 +39,38 @@ def _components(calls: int) -> dict[str, dict[str, float]]:
     jwt = state.keys.sign(claims)
     _status, reply = caller.post("/v1/auth/sessions/verify", body)
     pieces: dict[str, Callable[[], object]] = {
-        "whole request (WSGI)": _verifier(caller, [json.dumps(body).encode()]),
+        "whole request (native API path)": _native_verifier(_app, caller, json.dumps(body)),
+        "whole request (WSGI, Flask)": _verifier(caller, [json.dumps(body).encode()]),
         "GET jwks/default (pipeline, no JWT)": lambda: caller.raw("GET", "/v1/auth/jwks/default"),
         "RS256 sign, a changed session (keys.sign)": lambda: state.keys.sign(claims),
         "JWT check again (keys.decode, remembered)": lambda: state.keys.decode(jwt),
         "body validation (check_body)": lambda: state.validators.check_body(op, body),
-        "response JSON (json.dumps)": lambda: json.dumps(reply, separators=(",", ":")),
+        "response JSON (pipeline.to_json: orjson)": lambda: to_json(reply),
+        "response JSON (json.dumps, before)": lambda: json.dumps(reply, separators=(",", ":")),
         "session.to_json + user.to_json": lambda: (
             template.to_json(),
             state.store.get_user(app.app_id, template.user_id),
         ),
     }
     return {name: summary_ms(timed_calls(call, calls)) for name, call in pieces.items()}
+
+
+def _native_verifier(app: Flask, caller: WsgiCaller, body: str) -> Callable[[], object]:
+    """One verify through the native server's API path (no socket, no HTTP parsing)."""
+    path = ApiPath(app)
+    found = path.inline("POST", "/v1/auth/sessions/verify")
+    assert found is not None
+    data = body.encode()
+    base = {**caller.base, "REQUEST_METHOD": "POST", "PATH_INFO": "/v1/auth/sessions/verify"}
+    base.update(QUERY_STRING="", CONTENT_TYPE="application/json", CONTENT_LENGTH=str(len(data)))
+
+    def verify() -> object:
+        status, _headers, answer = path.answer(found, dict(base), data)
+        if status != 200:
+            raise RuntimeError(f"verify answered {status}: {answer[:200]!r}")
+        return answer
+
+    return verify
 
 
 def _workload(calls: int) -> Callable[[], None]:

@@ -9,7 +9,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-LIBRARIES = ("flask", "werkzeug", "waitress", "jsonschema", "cryptography", "pyjwt")
+LIBRARIES = (
+    "flask",
+    "werkzeug",
+    "waitress",
+    "uvloop",
+    "httptools",
+    "jsonschema",
+    "cryptography",
+    "pyjwt",
+)
 
 
 def _proc_field(path: str, name: str) -> str:

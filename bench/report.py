@@ -174,7 +174,8 @@ def render(results: dict[str, Any]) -> str:
         f"{info.get('load_average_at_end')}; 'noise': cores other processes kept busy "
         "during the cell (above ~0.1 the cell was disturbed)",
         f"load: {results['generator']}, {results['cell_seconds']} s per cell, "
-        f"waitress {results['threads']} threads; {results['seeding'].get('summary', '')}",
+        f"fake: {results.get('server', 'native')} server, floor: waitress, "
+        f"{results['threads']} threads each; {results['seeding'].get('summary', '')}",
         "",
         *load_rows(results.get("load", [])),
         "",
@@ -203,12 +204,12 @@ def where_the_time_goes(results: dict[str, Any]) -> Iterator[str]:
     load = results.get("load", [])
     fake = find_cell(load, FAKE, "sessions/verify", 8) or {}
     floor = find_cell(load, FLOOR, "sessions/verify", 8) or {}
-    whole = profile.get("whole request (WSGI)", {}).get("median_ms")
+    whole = profile.get("whole request (native API path)", {}).get("median_ms")
     cpu, floor_rps = fake.get("cpu_ms_per_request"), floor.get("ok_rps")
     if cpu and whole and floor_rps:
         yield (
             f"  at 8 connections the fake's server process spends {cpu:.3f} ms CPU a request, "
-            f"{cpu - whole:.3f} ms of it outside the app (HTTP server, sockets, threads)"
+            f"{cpu - whole:.3f} ms of it outside the API path (HTTP parsing, sockets, event loop)"
         )
         yield (
             f"  3x the floor ({3 * floor_rps:,.0f} req/s) leaves {1000 / (3 * floor_rps):.3f} ms "

@@ -1,7 +1,8 @@
 """``make bench`` / ``python -m bench.run [--quick]``: the whole benchmark, in one run.
 
-1. the floor and the fake under waitress, loaded by wrk at 1, 8 and 32 connections; verify
-   on the SQLite and Redis stores, alone and with ``--workers 2``, at 8 connections;
+1. the floor (waitress) and the fake (``moonkey-mock serve``: the native server), loaded by wrk
+   at 1, 8 and 32 connections, and the fake under ``--server waitress`` at 8; verify on the
+   SQLite and Redis stores, alone and with ``--workers 2``, at 8 connections;
 2. cold start, reset and fresh app (in-process and over HTTP);
 3. peak RSS with 10^6 sessions and verify latency at 10^3 vs 10^6 sessions (in-process).
 Prints a table and writes ``reports/bench.json``. Every loop is bounded in time or count.
@@ -114,6 +115,7 @@ def _header(mode: Mode, mode_name: str, wrk: str | None, threads: int) -> dict[s
         "cell_seconds": mode.seconds,
         "connections": list(CONNECTIONS),
         "threads": threads,
+        "server": "native",
         "seeding": {},
         "errors": {},
     }

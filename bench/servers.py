@@ -46,11 +46,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def fake_argv(port: int, threads: int) -> list[str]:
-    """The fake under its production server (waitress), seeded for repeatable ids."""
+def fake_argv(port: int, threads: int, server: str = "native") -> list[str]:
+    """The fake as ``moonkey-mock serve`` runs it (``server``: native, the default, or
+    waitress), seeded for repeatable ids."""
     return [
         *(sys.executable, "-m", "mock_server", "serve", "--host", HOST, "--port", str(port)),
         *("--random-seed", "1", "--threads", str(threads)),
+        *(() if server == "native" else ("--server", server)),  # native: serve's default
     ]
 
 

@@ -1,5 +1,14 @@
 """The load part of the run: the floor, then the fake's endpoints, each at 1, 8, 32 connections.
 
+The fake runs as ``moonkey-mock serve`` does by default (the native server); one more cell
+measures ``sessions/verify`` at 8 connections on the fake under ``--server waitress``, so the
+two servers are compared in the same run (``sessions/verify (waitress)`` in the table).
+
+The fake's ``sessions/verify`` cells run right after its seeding, before the floor's: seeding
+signs every session's JWT at once, and a JWT is reused for a tenth of its lifetime (30 s), so
+all 5,000 expire together 30 s later; run after the floor, that burst of 5,000 RS256 signatures
+fell inside the 8-connection cell (docs/decisions.md S9).
+
 The fake holds ``Sizes.base`` sessions (one per user) before the first cell. State-consuming
 endpoints (``sessions/delete``, ``otps/verify``) get fresh items per cell, sized from the
 measured verify rate; a cell that uses them all up stops early and is flagged.
@@ -31,6 +40,7 @@ from .servers import Server, fake_argv, floor_argv, free_port
 from .startup import READY_PATH
 
 CONNECTIONS = (1, 8, 32)
+WAITRESS = "waitress"
 Log = Callable[[str], None]
 
 
@@ -60,6 +70,21 @@ def _floor_cells(
         ]
     finally:
         floor.stop()
+
+
+def _waitress_cell(runner: LoadRunner, key: str, threads: int, sizes: Sizes, log: Log) -> Cell:
+    """``sessions/verify`` at 8 connections on the fake under ``--server waitress``."""
+    port = free_port()
+    fake = Server(fake_argv(port, threads, WAITRESS), port)
+    try:
+        fake.wait_ready(READY_PATH, key)
+        base = Seeder(fake, key).sessions([f"w{i}@bench.test" for i in range(sizes.base)])
+        log(f"bench: seeded {len(base)} sessions on the fake under waitress")
+        requests = verify_requests([b.token for b in base])
+        names = ("fake", f"sessions/verify ({WAITRESS})")
+        return runner.run(fake, key, names, requests, connections=8)
+    finally:
+        fake.stop()
 
 
 def _items_per_cell(cells: Sequence[Cell], seconds: int, sizes: Sizes) -> int:
@@ -116,9 +141,17 @@ def measure_load(
         )
         if status != 200:
             raise RuntimeError(f"verify of a seeded session answered {status}: {canned[:300]!r}")
+        # The fake's verify cells first, within the JWT reuse window of the seeding (S9).
+        verify = [
+            runner.run(
+                fake, key, ("fake", "sessions/verify"), verify_requests(tokens), connections=c
+            )
+            for c in CONNECTIONS
+        ]
         cells = _floor_cells(runner, key, threads, canned, tokens)
+        cells.append(_waitress_cell(runner, key, threads, sizes, log))
+        cells += verify
         steady = (
-            ("sessions/verify", verify_requests(tokens)),
             ("sessions/verify +expires_in", verify_requests(tokens, EXTEND_MINUTES)),
             ("sessions/list", list_requests([b.user_id for b in base])),
         )

@@ -1,4 +1,4 @@
-"""``MockServer``: the fake on a real HTTP socket (waitress) in a background thread.
+"""``MockServer``: the fake on a real HTTP socket (waitress, or the native server) in a thread.
 
 Binds 127.0.0.1 on a free port; :meth:`MockServer.stop` closes every socket. Exceptions raised
 inside the server thread are recorded by the app and re-raised by :meth:`raise_crashes`.
@@ -7,12 +7,14 @@ inside the server thread are recorded by the app and re-raised by :meth:`raise_c
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from flask import Flask
 
 from mock_server import MockConfig, create_app, state_of
+from mock_server.native import NativeServer
 from mock_server.server import make_server
 from mock_server.state import MockState
 
@@ -23,16 +25,25 @@ class MockServer:
     Args:
         config: the fake's settings (host and port are forced to 127.0.0.1:0).
         app: an already built fake to serve instead of a new one.
-        threads: waitress worker threads (delay/hang faults hold at most two fewer).
+        threads: worker threads (delay/hang faults hold at most two fewer).
+        server: "waitress" (the default here) or "native" (``moonkey-mock serve``'s default).
     """
 
     def __init__(
-        self, config: MockConfig | None = None, *, app: Flask | None = None, threads: int = 8
+        self,
+        config: MockConfig | None = None,
+        *,
+        app: Flask | None = None,
+        threads: int = 8,
+        server: str = "waitress",
     ) -> None:
+        if server not in ("waitress", "native"):
+            raise ValueError(f"unknown server {server!r}: waitress or native")
         base = config or MockConfig.from_env()
         self.config = base.with_(host="127.0.0.1", port=0, threads=threads)
         self.app = app or create_app(self.config)
         self._threads = threads
+        self._kind = server
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -59,9 +70,16 @@ class MockServer:
         if self._server is not None:
             return self
         self._stopping.clear()
-        self._server = make_server(self.app, "127.0.0.1", 0, self._threads)
+        target: Callable[..., None]
+        args: tuple[Any, ...]
+        if self._kind == "native":
+            native = NativeServer(self.app, "127.0.0.1", 0, self._threads)
+            self._server, target, args = native, native.run, ()
+        else:
+            self._server = make_server(self.app, "127.0.0.1", 0, self._threads)
+            target, args = self._serve, (self._server,)
         self._thread = threading.Thread(
-            target=self._serve, args=(self._server,), name=f"moonkey-mock:{self.port}", daemon=True
+            target=target, args=args, name=f"moonkey-mock:{self.port}", daemon=True
         )
         self._thread.start()
         return self
@@ -78,6 +96,12 @@ class MockServer:
         if server is None:
             return
         self._stopping.set()
+        if isinstance(server, NativeServer):
+            server.close()
+            if self._thread is not None:
+                self._thread.join(timeout=5)
+                self._thread = None
+            return
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None

@@ -1,4 +1,4 @@
-"""``moonkey-mock``: serve the fake with a production WSGI server (waitress), wait for one."""
+"""``moonkey-mock``: serve the fake over HTTP (the native server or waitress), wait for one."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _option(serve, "random_seed", help="make ids, tokens and codes deterministic")
     _option(serve, "signing_key_file", metavar="PEM", help="RSA private key signing JWTs")
     _option(serve, "strict", action="store_true", default=None, help="validate responses")
-    _option(serve, "threads", type=int, help="waitress worker threads (default 8)")
+    _option(serve, "threads", type=int, help="server worker threads (default 8)")
     _option(serve, "default_redirect_url", metavar="URL", help="the default app's redirect URL")
     _option(serve, "max_body_bytes", type=int, help="largest API request body (1048576)")
     _option(serve, "otp_max_attempts", type=int, help="wrong passcodes before lock-out (5)")
@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         "workers",
         type=int,
         help="serving processes sharing one sqlite or redis store (default 1)",
+    )
+    _option(
+        serve,
+        "server",
+        choices=("native", "waitress"),
+        help="HTTP server: native (asyncio, fast API path; default) or waitress (pure WSGI)",
     )
     _add_control_options(serve)
     wait = commands.add_parser(
@@ -152,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(options: dict[str, object]) -> int:
-    """Start waitress in the foreground; print the base URL and the apps' keys."""
+    """Serve in the foreground; print the base URL and the apps' keys."""
     from .server import make_server
 
     for problem in env_warnings():
@@ -169,7 +175,12 @@ def serve(options: dict[str, object]) -> int:
         return _serve_workers(config)
     try:
         app = create_app(config)
-        server = make_server(app, config.host, config.port, config.threads)
+        if config.server == "waitress":
+            server = make_server(app, config.host, config.port, config.threads)
+        else:
+            from .native import make_native_server
+
+            server = make_native_server(app, config.host, config.port, config.threads)
     except (OSError, ValueError) as error:  # bad key file, host, busy port: no traceback
         print(f"moonkey-mock: cannot start: {error}", file=sys.stderr)
         return 2

@@ -52,6 +52,7 @@ class MockConfig:
     outbox_size: int = 10_000
     otp_max_attempts: int = 5
     threads: int = 8
+    server: str = "native"
     seed_file: str | None = field(default=None, metadata={"option": "seed"})
     allow_remote_control: bool = False
     allowed_hosts: str | None = None
@@ -67,6 +68,7 @@ class MockConfig:
         rules = (
             ("port", 0 <= self.port <= 65535, "must be 0..65535"),
             ("threads", self.threads >= 1, "must be at least 1"),
+            ("server", self.server in {"native", "waitress"}, "must be native or waitress"),
             ("max_held_calls", (self.max_held_calls or 1) >= 1, "must be at least 1"),
             ("max_body_bytes", self.max_body_bytes >= 1, "must be at least 1"),
             ("otp_max_attempts", self.otp_max_attempts >= 1, "must be at least 1"),

@@ -4,6 +4,10 @@ Bounded three ways, so a long-lived shared fake never grows: each app keeps at m
 entries (one app's traffic never evicts another's), a request or response body over
 :data:`MAX_BODY_BYTES` of JSON is kept as a truncated preview, and all apps together hold at
 most ``max_bytes`` (past it the app holding the most loses its oldest entries first).
+
+Bodies are kept as their JSON bytes and decoded when read: thousands of kept entries would
+otherwise be millions of small dicts and lists the garbage collector walks again and again
+(its pauses were a busy fake's p99 latency).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 REDACTED = "[redacted]"
 MAX_BODY_BYTES = 4096
@@ -36,11 +42,21 @@ class Entry:
     injected: bool
     error_type: str
     query: dict[str, Any] = field(default_factory=dict)
-    body: Any = None
-    response: Any = None
+    packed_body: Any = None
+    packed_response: Any = None
     fault_id: str = ""
     fault_action: str = ""
     size: int = 0
+
+    @property
+    def body(self) -> Any:
+        """The request body (a truncated preview when it was large)."""
+        return unpack(self.packed_body)
+
+    @property
+    def response(self) -> Any:
+        """The response body (a truncated preview when it was large)."""
+        return unpack(self.packed_response)
 
     def to_json(self) -> dict[str, Any]:
         """The control API's view of the entry."""
@@ -68,14 +84,32 @@ def redact_query(query: dict[str, Any]) -> dict[str, Any]:
     return {k: (REDACTED if k in SECRET_FIELDS else v) for k, v in query.items()}
 
 
-def bounded(value: Any, limit: int = MAX_BODY_BYTES) -> tuple[Any, int]:
-    """``value`` as stored (a truncated preview when its JSON is over ``limit``) and its size."""
+def unpack(stored: Any) -> Any:
+    """A stored body as it was sent (JSON bytes are decoded; previews are kept as they are)."""
+    if not isinstance(stored, bytes):
+        return stored
+    try:
+        return orjson.loads(stored)
+    except orjson.JSONDecodeError:  # a lone surrogate's \\u escape: json keeps it
+        return json.loads(stored)
+
+
+def bounded(
+    value: Any, limit: int = MAX_BODY_BYTES, encoded: bytes | None = None
+) -> tuple[Any, int]:
+    """``value`` as stored and its size: its JSON bytes, or a truncated preview past ``limit``.
+
+    ``encoded``: the value's JSON when the caller has already encoded it (the same encoding).
+    """
     if value is None:
         return None, 0
+    if encoded is not None and len(encoded) <= limit:
+        return encoded, len(encoded)
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-    size = len(text.encode("utf-8", "backslashreplace"))
+    data = text.encode("utf-8", "backslashreplace")
+    size = len(data)
     if size <= limit:
-        return value, size
+        return data, size
     preview = text[: limit // 2]
     return {"truncated": True, "bytes": size, "preview": preview}, len(preview) + 64
 
@@ -97,14 +131,27 @@ class Journal:
         self._lock = threading.Lock()
         self._seq = 0
 
-    def record(self, *, body: Any = None, response: Any = None, **values: Any) -> Entry:
-        """Append an entry (``seq`` is assigned here; bodies are bounded)."""
-        body, body_size = bounded(body)
-        response, response_size = bounded(response)
+    def record(
+        self,
+        *,
+        body: Any = None,
+        response: Any = None,
+        body_json: bytes | None = None,
+        response_json: bytes | None = None,
+        **values: Any,
+    ) -> Entry:
+        """Append an entry (``seq`` is assigned here; bodies are bounded).
+
+        ``body_json``, ``response_json``: the bodies' JSON when the caller has encoded them.
+        """
+        body, body_size = bounded(body, encoded=body_json)
+        response, response_size = bounded(response, encoded=response_json)
         size = ENTRY_OVERHEAD + body_size + response_size
         with self._lock:
             self._seq += 1
-            entry = Entry(seq=self._seq, body=body, response=response, size=size, **values)
+            entry = Entry(
+                seq=self._seq, packed_body=body, packed_response=response, size=size, **values
+            )
             app_id = entry.app_id
             entries = self._apps.setdefault(app_id, deque())
             entries.append(entry)

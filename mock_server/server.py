@@ -1,5 +1,8 @@
 """The web-server side: waitress with its limits set on purpose, and dropped connections.
 
+The limits below are also the native server's (:mod:`mock_server.native`, the default of
+``moonkey-mock serve``), which turns :class:`ConnectionDropped` into an aborted connection.
+
 A fault that drops a call marks the WSGI environ (:data:`DROP_KEY`); :class:`DropMiddleware`
 then raises :class:`ConnectionDropped`, which waitress treats as a client disconnect: the socket
 is closed without a byte of answer (``requests`` raises ``ConnectionError``). Under Flask's test

@@ -35,7 +35,7 @@ from mock_server.faults import (
     Rule,
     Target,
 )
-from mock_server.journal import ENTRY_OVERHEAD, Entry, Journal, bounded
+from mock_server.journal import ENTRY_OVERHEAD, Entry, Journal, bounded, unpack
 from mock_server.outbox import Message, Outbox
 from mock_server.store.codec import decode, encode
 from mock_server.store.kv import APP, GLOBAL, META, Backend
@@ -391,14 +391,31 @@ class SharedJournal(Journal):
         super().__init__(size)
         self._backend = backend
 
-    def record(self, *, body: Any = None, response: Any = None, **values: Any) -> Entry:
-        """Append an entry (``seq`` from the store's counter; bodies are bounded)."""
-        body, body_size = bounded(body)
-        response, response_size = bounded(response)
+    def record(
+        self,
+        *,
+        body: Any = None,
+        response: Any = None,
+        body_json: bytes | None = None,
+        response_json: bytes | None = None,
+        **values: Any,
+    ) -> Entry:
+        """Append an entry (``seq`` from the store's counter; bodies are bounded).
+
+        The store keeps the bodies as JSON values (a preview when large), not as bytes.
+        """
+        body, body_size = bounded(body, encoded=body_json)
+        response, response_size = bounded(response, encoded=response_json)
         size = ENTRY_OVERHEAD + body_size + response_size
         b = self._backend
         seq = b.incr(JOURNAL_SEQUENCE)
-        entry = Entry(seq=seq, body=body, response=response, size=size, **values)
+        entry = Entry(
+            seq=seq,
+            packed_body=unpack(body),
+            packed_response=unpack(response),
+            size=size,
+            **values,
+        )
         log = _log(entry.app_id)
         with b.batch():  # a trim racing another process's is harmless
             b.put(log, "entry", f"{seq:015d}", encode(entry))

@@ -98,7 +98,7 @@ def control_plane(state: MockState) -> Plane:
         handlers=_pair(spec),
         invoke=_invoke,
         guard=guard,
-        authenticate=lambda state, op: None,
+        authenticate=lambda state, op, request: None,
         max_body=MAX_CONTROL_BODY,
         faults=False,
         journal=False,

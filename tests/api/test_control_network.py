@@ -1,4 +1,4 @@
-"""Control API over real HTTP: waitress on 127.0.0.1:<free port> in a thread, ``requests``.
+"""Control API over real HTTP: each server on 127.0.0.1:<free port> in a thread, ``requests``.
 
 Dropped and hung connections, the outbox's wait form, and the admin token, as a client outside
 the process sees them.
@@ -9,13 +9,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
 import requests
 from flask import Flask
-from waitress.server import create_server
 
+from conformance.server import MockServer
 from mock_server import MockConfig, create_app, state_of
 from mock_server.clock import ControllableClock
 
@@ -24,28 +24,16 @@ ADMIN = "s3cret-admin-token"
 
 
 class Served:
-    """A fake served by waitress until :meth:`stop`."""
+    """A fake served by ``server`` (waitress or native) until :meth:`stop`."""
 
-    def __init__(self, app: Flask) -> None:
+    def __init__(self, app: Flask, server: str) -> None:
         self.app = app
-        self.server: Any = cast(Any, create_server(app, host="127.0.0.1", port=0, threads=4))
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        # A bounded loop step (not server.run()) so open keep-alive sockets cannot block stop().
-        while not self._stopping.is_set():
-            self.server.asyncore.loop(timeout=0.02, map=self.server._map, use_poll=True, count=1)
+        self.server = MockServer(app=app, threads=4, server=server).start()
+        self.url = self.server.url
 
     def stop(self) -> None:
         """Stop serving and close every socket."""
-        self._stopping.set()
-        self._thread.join(timeout=5)
-        self.server.close()
-        for channel in list(self.server._map.values()):
-            channel.close()
+        self.server.stop()
 
     def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """An API call with the fake's secret key."""
@@ -58,8 +46,10 @@ class Served:
         return requests.request(method, self.url + path, headers=headers, **kwargs)
 
 
-@pytest.fixture
-def served(signing_key_file: str, clock: ControllableClock) -> Iterator[Served]:
+@pytest.fixture(params=["waitress", "native"])
+def served(
+    signing_key_file: str, clock: ControllableClock, request: pytest.FixtureRequest
+) -> Iterator[Served]:
     """The fake over HTTP, with an admin token; fails the test on a recorded crash."""
     config = MockConfig(
         strict=True,
@@ -68,7 +58,7 @@ def served(signing_key_file: str, clock: ControllableClock) -> Iterator[Served]:
         secret_key=KEY,
         admin_token=ADMIN,
     )
-    running = Served(create_app(config, clock=clock))
+    running = Served(create_app(config, clock=clock), request.param)
     yield running
     running.stop()
     crashes = state_of(running.app).take_crashes()

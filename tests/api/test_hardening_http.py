@@ -16,11 +16,11 @@ from mock_server import MockConfig
 THREADS = 6
 
 
-@pytest.fixture
-def served(signing_key_file: str) -> Iterator[MockServer]:
-    """The fake under waitress with a few threads (held-call bound: THREADS - 2)."""
+@pytest.fixture(params=["waitress", "native"])
+def served(signing_key_file: str, request: pytest.FixtureRequest) -> Iterator[MockServer]:
+    """The fake under each server with a few threads (held-call bound: THREADS - 2)."""
     config = MockConfig(strict=True, random_seed="hard", signing_key_file=signing_key_file)
-    with MockServer(config, threads=THREADS) as server:
+    with MockServer(config, threads=THREADS, server=request.param) as server:
         yield server
         server.raise_crashes()
 

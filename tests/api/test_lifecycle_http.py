@@ -1,4 +1,4 @@
-"""The seed's session lifecycle over real HTTP (waitress on 127.0.0.1), as the README walks it.
+"""The seed's session lifecycle over real HTTP (each server on 127.0.0.1), as the README walks it.
 
 Request bodies are the seed guide's curl bodies verbatim (only the code and token filled in).
 """
@@ -6,7 +6,6 @@ Request bodies are the seed guide's curl bodies verbatim (only the code and toke
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from waitress.server import create_server
 
+from conformance.server import MockServer
 from mock_server.state import MockState
 from tests.conftest import START
 from tests.helpers import latest_code
@@ -43,19 +42,11 @@ SEED_DELETE_BY_ID = """{
 SEED_TOKEN = "vy9YGpubKjVn98cw1nT25Msj7jaIpHBinUfD45KLdAOgn9NqEuE4qGHOEchEG5Ue"
 
 
-@pytest.fixture
-def base_url(app: Flask) -> Iterator[str]:
-    """The fake served by waitress in a daemon thread; closed at teardown."""
-    server: Any = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    # server.close() run by the serving loop itself: it wakes at once instead of after its
-    # 1 s poll timeout, and the loop ends when its last socket is gone.
-    server.trigger.pull_trigger(server.close)
-    thread.join(timeout=5)
-    assert not thread.is_alive(), "waitress did not stop"
-    server.task_dispatcher.shutdown()
+@pytest.fixture(params=["waitress", "native"])
+def base_url(app: Flask, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The fake served by each server in a daemon thread; closed at teardown."""
+    with MockServer(app=app, threads=4, server=request.param) as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -58,9 +58,9 @@ def wrong_key_accepted(mp: pytest.MonkeyPatch) -> None:
     """An unknown secret key is treated as the default app's: 200 instead of 401."""
     original = pipeline.authenticate
 
-    def authenticate(state: Any, op: Any) -> Any:
+    def authenticate(state: Any, op: Any, request: Any) -> Any:
         try:
-            return original(state, op)
+            return original(state, op, request)
         except errors.Unauthorized:
             return state.default_app()
 

@@ -1,4 +1,4 @@
-"""`python -m mock_server serve`: waitress, URL and keys printed, clean exit on bad settings."""
+"""`python -m mock_server serve`: both servers, URL and keys printed, clean exit on bad input."""
 
 from __future__ import annotations
 
@@ -65,10 +65,11 @@ class Server:
                 pipe.close()
 
 
-@pytest.fixture
-def server(signing_key_file: str) -> Iterator[Server]:
-    """The fake on a free port (a shared key file keeps start-up fast)."""
-    child = Server("--port", "0", env=_env(MOONKEY_MOCK_SIGNING_KEY=signing_key_file))
+@pytest.fixture(params=["native", "waitress"])
+def server(signing_key_file: str, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """The fake on a free port under each server (a shared key file keeps start-up fast)."""
+    env = _env(MOONKEY_MOCK_SIGNING_KEY=signing_key_file)
+    child = Server("--port", "0", "--server", request.param, env=env)
     yield child
     child.stop()
 

@@ -35,6 +35,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "signing_key_file": ("key.pem", "key.pem"),
     "strict": ("true", True),
     "threads": ("3", 3),
+    "server": ("waitress", "waitress"),
     "default_redirect_url": ("http://localhost:9/cb", "http://localhost:9/cb"),
     "max_body_bytes": ("2048", 2048),
     "otp_max_attempts": ("7", 7),

@@ -1,0 +1,555 @@
+"""The native HTTP front end: an asyncio server (uvloop, httptools) with a Flask-free API path.
+
+``moonkey-mock serve`` uses it by default (``--server waitress`` picks the WSGI server).
+
+How a request is served:
+
+* **The API path, inline.** A request whose method and path match an operation of
+  ``openapi.yaml`` (the table is generated from the spec at start-up), while no fault rule is
+  armed, runs :func:`mock_server.pipeline.handle` on the event loop with a plain werkzeug
+  ``Request``: the same steps, validators, handlers, strict check and journal as under Flask,
+  without Flask's routing, contexts and response objects. The answer carries the same headers
+  as Flask's (``Content-Type``, ``X-Moonkey-Mock-Now``, the reply's own).
+* **Everything else, in a worker thread.** The control API, the fake identity provider, paths
+  no operation matches, and *every* API call while a fault rule is armed go to the whole Flask
+  app (with :class:`~mock_server.server.DropMiddleware`) in a pool of ``threads`` threads, so
+  a delay or hang holds a pool thread, never the loop. Held calls are bounded by
+  :attr:`~mock_server.faults.Faults.max_held` (two threads fewer), so the control API always
+  finds a free thread; API calls keep flowing on the loop once the rules are cleared.
+* **A drop** (:class:`~mock_server.server.ConnectionDropped`) aborts the connection: not a byte
+  of answer, the client sees a connection error.
+
+A request that was dispatched inline while no rule was armed is not faulted by a rule armed a
+moment later: its fault check happened at dispatch, as if it had arrived first.
+
+The limits are waitress's (:mod:`mock_server.server`): bodies over ``MAX_WIRE_BODY`` get a
+plain 413 and headers over ``MAX_HEADER_BYTES`` a plain 431 before the app sees them, a
+malformed request a plain 400; idle connections close after ``CHANNEL_TIMEOUT`` seconds; at
+most ``CONNECTION_LIMIT`` connections are served at once (more are closed at once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import re
+import socket
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from email.utils import formatdate
+from http import HTTPStatus
+from typing import Any, Literal, cast, overload
+from urllib.parse import unquote_to_bytes
+
+import httptools
+from flask import Flask
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Request
+
+from .app import state_of
+from .pipeline import NOW_HEADER, Plane, api_plane, handle
+from .server import (
+    CHANNEL_TIMEOUT,
+    CONNECTION_LIMIT,
+    MAX_HEADER_BYTES,
+    MAX_WIRE_BODY,
+    ConnectionDropped,
+)
+from .spec import Operation
+
+Environ = dict[str, Any]
+Answer = tuple[int, list[tuple[str, str]], bytes]
+Found = tuple[Operation, Any, dict[str, str]]
+SERVER_NAME = "moonkey-mock"
+_PARAM = re.compile(r"\{([^}/]+)\}")
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
+
+
+_KEYS: dict[bytes, str] = {}
+
+
+def _environ_key(name: bytes) -> str:
+    """The environ key of a header ("": not passed on), remembered for the first 512 names."""
+    text = name.decode("latin-1")
+    if "_" in text:
+        key = ""  # like waitress: an underscore could pose as a dash
+    else:
+        key = text.upper().replace("-", "_")
+        if key == "CONTENT_LENGTH":
+            key = ""  # the server sets it from the body it read
+        elif key != "CONTENT_TYPE":
+            key = "HTTP_" + key
+    if len(_KEYS) < 512:
+        _KEYS[name] = key
+    return key
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop's event loop where it is installed (not on Windows), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency off Windows
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop
+
+
+class BufferedRequest(Request):
+    """A werkzeug request whose body the server has already read in full (no stream wrappers).
+
+    Args:
+        environ: the WSGI environ.
+        body: the whole body.
+    """
+
+    def __init__(self, environ: Environ, body: bytes) -> None:
+        super().__init__(environ, populate_request=False)  # no request <-> environ cycle
+        self._body = body
+
+    @overload
+    def get_data(
+        self, cache: bool = ..., as_text: Literal[False] = ..., parse_form_data: bool = ...
+    ) -> bytes: ...
+
+    @overload
+    def get_data(
+        self, cache: bool = ..., as_text: Literal[True] = ..., parse_form_data: bool = ...
+    ) -> str: ...
+
+    def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> bytes | str:
+        """The body, refused past ``max_content_length`` as werkzeug's own stream does."""
+        if as_text or parse_form_data:
+            data: bytes | str = Request.get_data(self, cache, as_text, parse_form_data)  # type: ignore[call-overload]
+            return data
+        limit = self.max_content_length
+        if limit is not None and len(self._body) > limit:
+            raise RequestEntityTooLarge()
+        return self._body
+
+
+class Routes:
+    """The API's operations by method and path, generated from the spec the fake serves.
+
+    Args:
+        plane: the API plane (its spec and handlers).
+    """
+
+    def __init__(self, plane: Plane) -> None:
+        self.exact: dict[tuple[str, str], tuple[Operation, Any]] = {}
+        self.templated: list[tuple[str, re.Pattern[str], Operation, Any]] = []
+        for op_id, handler in plane.handlers.items():
+            op = plane.spec.operations[op_id]
+            method = op.method.upper()
+            if "{" not in op.path:
+                self.exact[(method, op.path)] = (op, handler)
+                continue
+            parts = _PARAM.split(op.path)
+            pattern = "".join(
+                f"(?P<{part}>[^/]+)" if i % 2 else re.escape(part) for i, part in enumerate(parts)
+            )
+            self.templated.append((method, re.compile(pattern + r"\Z"), op, handler))
+
+    def match(self, method: str, path: str) -> Found | None:
+        """The operation, handler and path parameters of a request (None: not an operation)."""
+        found = self.exact.get((method, path))
+        if found is not None:
+            return found[0], found[1], {}
+        for wanted, pattern, op, handler in self.templated:
+            if wanted == method:
+                hit = pattern.match(path)
+                if hit is not None:
+                    return op, handler, hit.groupdict()
+        return None
+
+
+class ApiPath:
+    """The API without Flask: the spec's routes, then :func:`mock_server.pipeline.handle`.
+
+    Args:
+        app: a fake built by :func:`mock_server.app.create_app`.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.state = state_of(app)
+        self.plane = replace(api_plane(self.state), faults=False)
+        self.routes = Routes(self.plane)
+
+    def inline(self, method: str, path: str) -> Found | None:
+        """The API operation to run on the loop now (None: the request goes to a thread)."""
+        if self.state.faults.rules:
+            return None
+        return self.routes.match(method, path)
+
+    def answer(self, found: Found, environ: Environ, body: bytes) -> Answer:
+        """An API call through the pipeline without Flask (no fault rule is armed)."""
+        op, handler, params = found
+        request = BufferedRequest(environ, body)
+        reply, data = handle(self.state, self.plane, op, handler, request, params)
+        headers = [("Content-Type", "application/json")]
+        headers += reply.headers.items()
+        headers.append((NOW_HEADER, f"{self.state.now():.3f}"))
+        return reply.status, headers, data
+
+
+class NativeServer:
+    """The fake's app on 127.0.0.1 (or ``host``): ``run()`` serves until ``close()``.
+
+    The same surface as the waitress server :func:`mock_server.server.make_server` returns
+    (``effective_port``, ``run``, ``close``).
+
+    Args:
+        app: a fake built by :func:`mock_server.app.create_app`.
+        host, port: where to listen (port 0 picks a free one).
+        threads: worker threads for the control API, the IdP pages and faulted calls.
+    """
+
+    def __init__(self, app: Flask, host: str, port: int, threads: int) -> None:
+        self.app = app
+        self.state = state_of(app)
+        self.api = ApiPath(app)
+        self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="moonkey-mock")
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind((host.strip("[]"), port))
+            self.sock.listen(1024)
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.setblocking(False)
+        address = self.sock.getsockname()
+        self.host, self.effective_port = str(address[0]), int(address[1])
+        self.loop = _loop_factory()()
+        self.connections: set[Connection] = set()
+        self._date = (-1, "")
+        self._closed = threading.Event()
+        self._started = False
+        self._stop: asyncio.Event | None = None
+        self._server: asyncio.AbstractServer | None = None
+
+    # --- running ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve in this thread until :meth:`close`."""
+        self._started = True
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._serve())
+        finally:
+            self._shutdown()
+
+    async def _serve(self) -> None:
+        self._stop = asyncio.Event()
+        if self._closed.is_set():
+            return
+        self._server = await self.loop.create_server(
+            lambda: Connection(self), sock=self.sock, backlog=1024
+        )
+        self.loop.call_later(1.0, self._sweep)
+        await self._stop.wait()
+
+    def close(self) -> None:
+        """Stop serving (from any thread): the listener and every connection close.
+
+        The fake's fault rules are cleared, so calls they hold end now (their connections are
+        closed) instead of keeping worker threads, and the process, alive for a hang's length.
+        """
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        self.state.faults.clear()  # held calls end now instead of after their hang
+        if not self._started:
+            self._shutdown()
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            self.loop.call_soon_threadsafe(self._wake)
+
+    def _wake(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+
+    def _shutdown(self) -> None:
+        self._closed.set()
+        for connection in list(self.connections):
+            connection.abort()
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        self.sock.close()
+        if not self.loop.is_closed() and not self.loop.is_running():
+            self.loop.run_until_complete(asyncio.sleep(0))  # let the transports close
+            self.loop.close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def _sweep(self) -> None:
+        """Close connections idle for ``CHANNEL_TIMEOUT`` seconds (checked every second)."""
+        now = self.loop.time()
+        for connection in list(self.connections):
+            if not connection.busy and now - connection.last_active > CHANNEL_TIMEOUT:
+                connection.close()
+        if not self._closed.is_set():
+            self.loop.call_later(1.0, self._sweep)
+
+    def date(self) -> str:
+        """The ``Date`` header, computed once a second."""
+        second = int(self.loop.time())
+        if self._date[0] != second:
+            self._date = (second, formatdate(usegmt=True))
+        return self._date[1]
+
+    # --- answering -------------------------------------------------------------------------
+
+    def wsgi(self, environ: Environ) -> Answer | None:
+        """The whole Flask app, in a worker thread (None: the call is dropped)."""
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc: Any = None) -> Any:
+            started[:] = [status, headers]
+            return lambda _data: None
+
+        try:
+            result: Iterable[bytes] = self.app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+        except ConnectionDropped:
+            return None
+        except Exception as error:  # noqa: BLE001 - outside the app's own error path
+            self.state.record_crash(error)
+            return 500, [("Content-Type", "text/plain")], b"Internal Server Error"
+        return int(str(started[0]).split(" ", 1)[0]), list(started[1]), body
+
+
+class Connection(asyncio.Protocol):
+    """One client connection: parses requests with httptools and answers them in order."""
+
+    def __init__(self, server: NativeServer) -> None:
+        self.server = server
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.queue: deque[tuple[Environ, bytes, bool]] = deque()
+        self.busy = False
+        self.closing = False
+        self.last_active = server.loop.time()
+        self.base: Environ = {}
+        self._reset()
+
+    def _reset(self) -> None:
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.size = 0
+        self.head_bytes = 0
+        self.too_large = False
+
+    # --- asyncio ----------------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Accept the connection (or close it past the connection limit)."""
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        if len(self.server.connections) >= CONNECTION_LIMIT:
+            self.transport.abort()
+            return
+        self.server.connections.add(self)
+        peer = transport.get_extra_info("peername") or ("", 0)
+        self.base = {
+            "SCRIPT_NAME": "",
+            "SERVER_NAME": self.server.host,
+            "SERVER_PORT": str(self.server.effective_port),
+            "REMOTE_ADDR": str(peer[0]),
+            "REMOTE_PORT": str(peer[1]) if len(peer) > 1 else "",
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": "http",
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": False,
+            "wsgi.run_once": False,
+        }
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Forget the connection."""
+        self.server.connections.discard(self)
+        self.closing = True
+
+    def data_received(self, data: bytes) -> None:
+        """Feed the parser; a malformed request gets a plain 400 and the connection closes."""
+        self.last_active = self.server.loop.time()
+        if self.closing:
+            return
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self._refuse(400, b"Upgrades are not supported")
+        except httptools.HttpParserError:
+            if not self.closing:
+                self._refuse(400, b"Malformed request")
+
+    def abort(self) -> None:
+        """Close at once, writing nothing more."""
+        self.closing = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def close(self) -> None:
+        """Close after what is already written."""
+        self.closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    # --- httptools callbacks ------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        """A new request starts."""
+        self._reset()
+
+    def on_url(self, url: bytes) -> None:
+        """Part of the request target."""
+        self.url += url
+        self._count(len(url))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        """One header line."""
+        self.headers.append((name, value))
+        self._count(len(name) + len(value) + 4)
+
+    def _count(self, size: int) -> None:
+        self.head_bytes += size
+        if self.head_bytes > MAX_HEADER_BYTES:
+            self._refuse(431, b"Request header fields too large")
+            raise httptools.HttpParserError("headers too large")
+
+    def on_headers_complete(self) -> None:
+        """Refuse a body over the wire limit before reading it; answer ``Expect``."""
+        for name, value in self.headers:
+            lowered = name.lower()
+            if lowered == b"content-length" and value.strip().isdigit():
+                if int(value) > MAX_WIRE_BODY:
+                    self._refuse(413, b"Request body too large")
+                    raise httptools.HttpParserError("body too large")
+            elif lowered == b"expect" and value.lower() == b"100-continue":
+                assert self.transport is not None
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def on_body(self, body: bytes) -> None:
+        """Part of the body (chunked bodies arrive decoded)."""
+        self.size += len(body)
+        if self.size > MAX_WIRE_BODY:
+            self._refuse(413, b"Request body too large")
+            raise httptools.HttpParserError("body too large")
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        """A whole request: answer it now, or after the ones before it."""
+        body = b"".join(self.body)
+        request = (self._environ(body), body, self.parser.should_keep_alive())
+        if self.busy:
+            self.queue.append(request)
+            return
+        self._serve(*request)
+
+    # --- answering ----------------------------------------------------------------------------
+
+    def _environ(self, body: bytes) -> Environ:
+        url = self.url
+        if not url.startswith(b"/"):  # absolute form: http://host/path?query
+            parsed = httptools.parse_url(url)
+            url = (parsed.path or b"/") + (b"?" + parsed.query if parsed.query else b"")
+        raw_path, _, query = url.partition(b"?")
+        path = unquote_to_bytes(raw_path) if b"%" in raw_path else raw_path
+        environ = dict(self.base)
+        environ["REQUEST_METHOD"] = self.parser.get_method().decode("ascii", "replace")
+        environ["SERVER_PROTOCOL"] = f"HTTP/{self.parser.get_http_version()}"
+        environ["PATH_INFO"] = path.decode("latin-1")
+        environ["QUERY_STRING"] = query.decode("latin-1")
+        environ["CONTENT_LENGTH"] = str(len(body)) if body else ""
+        environ["wsgi.input"] = io.BytesIO(body)
+        for name, value in self.headers:
+            key = _KEYS.get(name) or _environ_key(name)
+            if not key:
+                continue
+            text = value.decode("latin-1")
+            environ[key] = f"{environ[key]},{text}" if key in environ else text
+        return environ
+
+    def _serve(self, environ: Environ, body: bytes, keep_alive: bool) -> None:
+        server = self.server
+        path = environ["PATH_INFO"]
+        if not path.isascii():  # PATH_INFO holds the bytes as latin-1, as WSGI says
+            path = path.encode("latin-1").decode("utf-8", "replace")
+        found = server.api.inline(environ["REQUEST_METHOD"], path)
+        if found is not None:
+            self._answer(server.api.answer(found, environ, body), keep_alive)
+            return
+        self.busy = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+        future = server.loop.run_in_executor(server.pool, server.wsgi, environ)
+        future.add_done_callback(lambda done: self._threaded(done, keep_alive))
+
+    def _threaded(self, done: asyncio.Future[Answer | None], keep_alive: bool) -> None:
+        self.busy = False
+        self.last_active = self.server.loop.time()
+        if done.cancelled():
+            self.abort()
+            return
+        answer = done.result()
+        if answer is None:  # an injected drop
+            self.abort()
+            return
+        self._answer(answer, keep_alive)
+        while self.queue and not self.busy and not self.closing:
+            self._serve(*self.queue.popleft())
+        if not self.busy and not self.closing and self.transport is not None:
+            self.transport.resume_reading()
+
+    def _answer(self, answer: Answer, keep_alive: bool) -> None:
+        if self.closing or self.transport is None:
+            return
+        status, headers, body = answer
+        reason = _REASONS.get(status, "Status")
+        lines = [f"HTTP/1.1 {status} {reason}", f"Server: {SERVER_NAME}"]
+        lines.append(f"Date: {self.server.date()}")
+        sized = False
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered in ("connection", "transfer-encoding", "server", "date"):
+                continue
+            sized = sized or lowered == "content-length"
+            lines.append(f"{name}: {value}")
+        if not sized:
+            lines.append(f"Content-Length: {len(body)}")
+        if not keep_alive:
+            lines.append("Connection: close")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        self.transport.write(head + body)
+        if not keep_alive:
+            self.close()
+
+    def _refuse(self, status: int, message: bytes) -> None:
+        """A plain-text error before the app sees the request; the connection then closes.
+
+        While an earlier request is still being answered it cannot go first: the connection is
+        closed instead.
+        """
+        if self.closing:
+            return
+        if self.busy:
+            self.abort()
+            return
+        self._answer((status, [("Content-Type", "text/plain")], message), keep_alive=False)
+        self.closing = True
+
+
+def make_native_server(app: Flask, host: str, port: int, threads: int) -> NativeServer:
+    """The native server for ``app`` (bound, not yet running)."""
+    return NativeServer(app, host, port, threads)
