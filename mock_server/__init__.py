@@ -9,8 +9,6 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .version import __version__
-
 if TYPE_CHECKING:
     from .app import create_app, state_of
     from .clock import ControllableClock, SystemClock
@@ -38,7 +36,11 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    """Import the public names on first use."""
+    """Import the public names (and read ``__version__``) on first use."""
+    if name == "__version__":
+        from .version import package_version
+
+        return package_version()
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module 'mock_server' has no attribute {name!r}")

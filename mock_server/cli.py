@@ -14,7 +14,7 @@ from .app import create_app, state_of
 from .config import MockConfig, env_name, env_warnings, exposure_warnings, option_name
 from .outbox import Message
 from .state import MockState
-from .version import __version__
+from .version import package_version
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Each serve option is also an environment variable MOONKEY_MOCK_<OPTION> "
         "(dashes as underscores: --seed is MOONKEY_MOCK_SEED); options win.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = commands.add_parser(
         "serve",
@@ -135,6 +135,17 @@ def _add_control_options(serve: argparse.ArgumentParser) -> None:
     _option(
         serve, "seed_file", metavar="FILE", help="start from the apps/users/sessions of a YAML file"
     )
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed version, read only when asked (metadata is slow to load)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(f"{parser.prog} {package_version()}")
+        parser.exit()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

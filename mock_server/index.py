@@ -21,7 +21,7 @@ from .errors import ApiError
 from .pipeline import error_reply, render
 from .spec import default_spec_path
 from .state import MockState
-from .version import __version__
+from .version import package_version
 
 DASHBOARD = "/_mock/ui"
 
@@ -57,7 +57,7 @@ def _links(state: MockState) -> dict[str, Any]:
     config = state.config
     body: dict[str, Any] = {
         "service": "moonkey-mock",
-        "version": __version__,
+        "version": package_version(),
         "description": "A fake of the MoonKey auth API for tests",
         "api_spec": "/openapi.yaml",
         "docs": "/README.md",

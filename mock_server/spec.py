@@ -7,8 +7,13 @@ statuses an operation may answer all come from here. Constructs the fake cannot 
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import marshal
+import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,8 +129,7 @@ class Spec:
 def load_spec(path: str | None = None) -> Spec:
     """Parse and index the document (cached per path: loaded once per process)."""
     file = Path(path) if path else default_spec_path()
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    document = yaml.load(file.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    document = _parse(file)
     if not isinstance(document, dict) or not str(document.get("openapi", "")).startswith("3.1"):
         raise SpecError(f"{file}: not an OpenAPI 3.1 document")
     _reject_unsupported(document, "")
@@ -135,6 +139,33 @@ def load_spec(path: str | None = None) -> Spec:
             raise SpecError(f"duplicate operationId {op.operation_id}")
         spec.operations[op.operation_id] = op
     return spec
+
+
+def _parse(file: Path) -> Any:
+    """The YAML document, from a cache of its parsed form when one matches its bytes.
+
+    Parsing ``openapi.yaml`` is about a tenth of a cold start; the cache (``marshal``: plain
+    data only, no code) lives in the user's cache folder, keyed by the file's SHA-256 and the
+    Python version. Any problem with it falls back to parsing.
+    """
+    data = file.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()[:32]
+    cached = _cache_folder() / f"spec-{digest}-py{sys.version_info[0]}{sys.version_info[1]}"
+    with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+        return marshal.loads(cached.read_bytes())  # noqa: S302 - our own plain-data cache
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    document = yaml.load(data.decode("utf-8"), Loader=loader)  # noqa: S506
+    with contextlib.suppress(OSError, ValueError):
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}")
+        partial.write_bytes(marshal.dumps(document))
+        os.replace(partial, cached)
+    return document
+
+
+def _cache_folder() -> Path:
+    root = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(root) / "moonkey-mock"
 
 
 def _reject_unsupported(node: Any, where: str) -> None:

@@ -29,7 +29,7 @@ from mock_server.faults import ANY_APP
 from mock_server.models import DEFAULT_JWT_TTL_SECONDS, App, User
 from mock_server.spec import Operation
 from mock_server.state import MockState
-from mock_server.version import __version__
+from mock_server.version import package_version
 
 from . import apps, browse, shortcuts, snapshot
 from .document import CONTROL_SPEC, control_spec, control_validators, controls_offered
@@ -86,7 +86,7 @@ class Controls:
         return {
             "status": "ok",
             "service": "moonkey-mock",
-            "version": __version__,
+            "version": package_version(),
             **self.clock(),
             "default_app_id": self.state.config.app_id,
             "controls": list(controls_offered()),

@@ -13,7 +13,6 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from zxcvbn import zxcvbn
 
 from mock_server.errors import (
     InsufficientFactors,
@@ -60,6 +59,8 @@ def strength(password: str, user_inputs: list[str] | None = None) -> Strength:
 
     Only the first :data:`ESTIMATE_LENGTH` characters are estimated.
     """
+    from zxcvbn import zxcvbn  # its word lists take a while to load: on the first check only
+
     result = zxcvbn(password[:ESTIMATE_LENGTH], user_inputs=user_inputs or [])
     seconds = result["crack_times_seconds"]["offline_slow_hashing_1e4_per_second"]
     display = result["crack_times_display"]["offline_slow_hashing_1e4_per_second"]

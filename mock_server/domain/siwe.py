@@ -14,8 +14,6 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from eth_utils.address import is_checksum_address
-
 from mock_server.errors import InvalidSiweMessage, InvalidWalletAddress
 
 from .wallet_signatures import ETHEREUM, SOLANA, normalize_address
@@ -128,6 +126,8 @@ def _check_address(chain: str, address: str) -> None:
     if chain == ETHEREUM:
         if not ETH_ADDRESS.match(address):
             raise _bad("line 2 must be the 0x-prefixed 40-hex-digit address")
+        from eth_utils.address import is_checksum_address  # slow to import: on first SIWE only
+
         if not is_checksum_address(address):
             raise _bad("the address on line 2 must be EIP-55 checksummed (EIP-4361)")
     else:

@@ -11,20 +11,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass, replace
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from webauthn import verify_authentication_response, verify_registration_response
-from webauthn.helpers import (
-    base64url_to_bytes,
-    bytes_to_base64url,
-    parse_attestation_object,
-    parse_client_data_json,
-)
-from webauthn.helpers.cose import COSEAlgorithmIdentifier
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import AttestationFormat, CollectedClientData
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import CollectedClientData
 
 from mock_server.domain import sessions, users
 from mock_server.domain.sessions import Issued
@@ -44,10 +38,38 @@ from mock_server.state import MockState
 CHALLENGE_BYTES = 32
 CHALLENGE_SECONDS = 300  # D22: a challenge lives 5 minutes
 TIMEOUT_MS = 60_000  # the published options' timeout
-ES256 = COSEAlgorithmIdentifier.ECDSA_SHA_256
-FORMATS = {AttestationFormat.NONE, AttestationFormat.PACKED}
+ES256 = -7  # COSE's ECDSA w/ SHA-256 (https://www.iana.org/assignments/cose/cose.xhtml)
 # Exceptions py_webauthn lets through on malformed input besides its own.
-MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, binascii.Error)
+
+
+@functools.cache
+def _lib() -> SimpleNamespace:
+    """py_webauthn, imported on the first ceremony (it takes ~40 ms: kept off start-up)."""
+    import webauthn
+    from webauthn import helpers
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
+    from webauthn.helpers.exceptions import WebAuthnException
+    from webauthn.helpers.structs import AttestationFormat
+
+    return SimpleNamespace(
+        verify_registration_response=webauthn.verify_registration_response,
+        verify_authentication_response=webauthn.verify_authentication_response,
+        parse_attestation_object=helpers.parse_attestation_object,
+        parse_client_data_json=helpers.parse_client_data_json,
+        es256=COSEAlgorithmIdentifier(ES256),
+        formats={AttestationFormat.NONE, AttestationFormat.PACKED},
+        malformed=(WebAuthnException, ValueError, TypeError, KeyError, binascii.Error),
+    )
+
+
+def base64url_to_bytes(text: str) -> bytes:
+    """RFC 4648 base64url, padding optional (what WebAuthn's JSON carries)."""
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def bytes_to_base64url(data: bytes) -> str:
+    """RFC 4648 base64url without padding."""
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
 
 def b64(raw: bytes) -> str:
@@ -111,7 +133,7 @@ def begin_registration(state: MockState, app: App, body: dict[str, Any]) -> tupl
         "challenge": challenge,
         "rp": {"name": app.name, "id": domain},
         "user": {"id": b64(user.user_id.encode()), "name": name, "displayName": display},
-        "pubKeyCredParams": [{"type": "public-key", "alg": int(ES256)}],
+        "pubKeyCredParams": [{"type": "public-key", "alg": ES256}],
         "authenticatorSelection": {
             "authenticatorAttachment": attach,
             "userVerification": "discouraged",
@@ -146,8 +168,10 @@ def begin_authentication(state: MockState, app: App, body: dict[str, Any]) -> tu
 
 def _client_data(credential: dict[str, Any], error: type[ApiError]) -> CollectedClientData:
     try:
-        return parse_client_data_json(base64url_to_bytes(credential["response"]["clientDataJSON"]))
-    except MALFORMED as exc:
+        raw = base64url_to_bytes(credential["response"]["clientDataJSON"])
+        parsed: CollectedClientData = _lib().parse_client_data_json(raw)
+        return parsed
+    except _lib().malformed as exc:
         raise error(f"clientDataJSON is not valid: {exc}") from None
 
 
@@ -177,11 +201,11 @@ def _format(credential: dict[str, Any]) -> str:
     """The attestation format, refused unless ``none`` or self-attested ``packed`` (A4)."""
     try:
         raw = base64url_to_bytes(credential["response"]["attestationObject"])
-        attestation = parse_attestation_object(raw)
-    except MALFORMED as exc:
+        attestation = _lib().parse_attestation_object(raw)
+    except _lib().malformed as exc:
         raise InvalidWebauthnRegistration(f"attestationObject is not valid: {exc}") from None
     fmt = attestation.fmt
-    if fmt not in FORMATS or attestation.att_stmt.x5c:
+    if fmt not in _lib().formats or attestation.att_stmt.x5c:
         raise InvalidWebauthnRegistration(
             f"Attestation format '{fmt}' is not accepted: use 'none' or self-attested 'packed'"
         )
@@ -205,14 +229,14 @@ def create_registration(
         origin = check_origin(client.origin, pending.domain)
         fmt = _format(credential)
         try:
-            verified = verify_registration_response(
+            verified = _lib().verify_registration_response(
                 credential=credential,
                 expected_challenge=client.challenge,
                 expected_rp_id=pending.domain,
                 expected_origin=origin,
-                supported_pub_key_algs=[ES256],
+                supported_pub_key_algs=[_lib().es256],
             )
-        except MALFORMED as exc:
+        except _lib().malformed as exc:
             raise InvalidWebauthnRegistration(f"Registration refused: {exc}") from None
         credential_id = bytes_to_base64url(verified.credential_id)
         if state.store.user_by_webauthn_credential(app.app_id, credential_id) is not None:
@@ -252,7 +276,7 @@ def _check_user_handle(credential: dict[str, Any], user: User) -> None:
         return  # null for non-discoverable credentials (A5)
     try:
         ok = base64url_to_bytes(handle) == user.user_id.encode()
-    except MALFORMED:
+    except _lib().malformed:
         ok = False
     if not ok:
         raise InvalidWebauthnAuthentication("userHandle does not name the credential's user")
@@ -273,7 +297,7 @@ def verify(state: MockState, app: App, body: dict[str, Any]) -> Verified:
         origin = check_origin(client.origin, record.domain)
         _check_user_handle(credential, user)
         try:
-            verified = verify_authentication_response(
+            verified = _lib().verify_authentication_response(
                 credential=credential,
                 expected_challenge=client.challenge,
                 expected_rp_id=record.domain,
@@ -281,7 +305,7 @@ def verify(state: MockState, app: App, body: dict[str, Any]) -> Verified:
                 credential_public_key=base64url_to_bytes(record.public_key),
                 credential_current_sign_count=record.sign_count,
             )
-        except MALFORMED as exc:
+        except _lib().malformed as exc:
             raise InvalidWebauthnAuthentication(f"Assertion refused: {exc}") from None
         now = state.now_ts()
         record = replace(
