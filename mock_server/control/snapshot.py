@@ -33,6 +33,7 @@ from mock_server.models import (
 from mock_server.outbox import Message
 from mock_server.state import MockState
 from mock_server.store import Store
+from mock_server.store.codec import dump
 
 from . import apps, shortcuts
 
@@ -143,17 +144,6 @@ def _check_keys(state: MockState, app: App, replaced: set[str]) -> None:
 
 
 # --- generic conversion --------------------------------------------------------------------
-
-
-def dump(value: Any) -> Any:
-    """A model (or anything inside one) as plain JSON values; tuples become lists."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, tuple | list):
-        return [dump(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): dump(v) for k, v in value.items()}
-    return value
 
 
 def load(model: type[T], data: Any, where: str) -> T:

@@ -19,7 +19,7 @@ T = TypeVar("T")
 
 def encode(record: Any) -> str:
     """``record`` as compact JSON."""
-    return json.dumps(_dump(record), separators=(",", ":"))  # ASCII: lone surrogates survive
+    return json.dumps(dump(record), separators=(",", ":"))  # ASCII: lone surrogates survive
 
 
 def decode(model: type[T], text: str | bytes) -> T:
@@ -28,13 +28,17 @@ def decode(model: type[T], text: str | bytes) -> T:
     return value
 
 
-def _dump(value: Any) -> Any:
+def dump(value: Any) -> Any:
+    """A model (or anything inside one) as plain JSON values; tuples become lists.
+
+    Also the state export's form (``control/snapshot.py``), whose loader checks what it reads.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: dump(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
-        return [_dump(v) for v in value]
+        return [dump(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _dump(v) for k, v in value.items()}
+        return {str(k): dump(v) for k, v in value.items()}
     return value
 
 

@@ -11,10 +11,11 @@ from flask.testing import FlaskClient
 
 from mock_server.clock import ControllableClock
 from mock_server.control.inprocess import Controls
-from mock_server.control.snapshot import dump, load
+from mock_server.control.snapshot import load
 from mock_server.errors import TotpNotFound, UserNotFound, ValidationError
 from mock_server.models import Password, Totp, User
 from mock_server.state import MockState
+from mock_server.store.codec import dump
 from tests.api.test_totps import rfc6238
 from tests.conftest import START
 from tests.helpers import Api, assert_error, login

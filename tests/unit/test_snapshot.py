@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from mock_server.control.snapshot import dump, load
+from mock_server.control.snapshot import load
 from mock_server.errors import ValidationError
 from mock_server.models import Email, Factor, Session, User
 from mock_server.outbox import Message
+from mock_server.store.codec import dump
 
 USER = User(
     user_id="user_1",
