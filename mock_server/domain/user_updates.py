@@ -109,25 +109,24 @@ def _attach_phones(
 
 def delete_email(state: MockState, app: App, email_id: str) -> User:
     """DeleteUserEmail: the owner, or 404 ``method_not_found``; its pending passcode goes too."""
-    with state.store.atomic():
-        user = state.store.user_by_method(app.app_id, email_id)
-        if user is None or not any(e.id == email_id for e in user.emails):
-            raise MethodNotFound(f"No email with id '{email_id}' in this app")
-        emails = tuple(e for e in user.emails if e.id != email_id)
-        user = replace(user, emails=emails, updated_at=state.now_ts())
-        state.store.put_user(user)
-        state.store.delete_otp(app.app_id, email_id)
-    return user
+    return _delete_method(state, app, email_id, "emails", "email")
 
 
 def delete_phone_number(state: MockState, app: App, phone_number_id: str) -> User:
     """DeleteUserPhoneNumber: the owner, or 404 ``method_not_found``."""
+    return _delete_method(state, app, phone_number_id, "phone_numbers", "phone number")
+
+
+def _delete_method(state: MockState, app: App, method_id: str, field: str, what: str) -> User:
+    """Remove the email or phone number ``method_id`` (``field`` of the User) and its passcode."""
     with state.store.atomic():
-        user = state.store.user_by_method(app.app_id, phone_number_id)
-        if user is None or not any(p.id == phone_number_id for p in user.phone_numbers):
-            raise MethodNotFound(f"No phone number with id '{phone_number_id}' in this app")
-        phones = tuple(p for p in user.phone_numbers if p.id != phone_number_id)
-        user = replace(user, phone_numbers=phones, updated_at=state.now_ts())
+        user = state.store.user_by_method(app.app_id, method_id)
+        methods = getattr(user, field) if user is not None else ()
+        if user is None or not any(m.id == method_id for m in methods):
+            raise MethodNotFound(f"No {what} with id '{method_id}' in this app")
+        kept = tuple(m for m in methods if m.id != method_id)
+        changes: dict[str, Any] = {field: kept, "updated_at": state.now_ts()}
+        user = replace(user, **changes)
         state.store.put_user(user)
-        state.store.delete_otp(app.app_id, phone_number_id)
+        state.store.delete_otp(app.app_id, method_id)
     return user

@@ -1,43 +1,16 @@
 // The Express example against a real `moonkey-mock serve` process (node:test).
-import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { createApp, REMEMBER_ME_MINUTES } from '../app.js';
-import { startFake } from './moonkey-mock.js';
+import { useAppOnFake } from './moonkey-mock.js';
 
-let fake; // the fake, one per run
-let appId; // this test's own app on the fake (fresh keys, users and sessions)
-let server; // the Express app under test
-let base;
-
-before(async () => {
-  fake = await startFake();
-});
-
-after(async () => {
-  await fake?.stop();
-});
-
-beforeEach(async () => {
-  const created = await fake.control.createApp();
-  appId = created.app_id;
-  server = createApp({ apiUrl: fake.url, secretKey: created.secret_key }).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${server.address().port}`;
-});
-
-afterEach(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  await fake.control.resetClock();
-  await fake.control.deleteApp(appId);
-});
+const ctx = useAppOnFake(createApp);
 
 async function call(method, path, { token, body, userAgent } = {}) {
   const headers = { 'Content-Type': 'application/json' };
   if (token) headers['session-token'] = token;
   if (userAgent) headers['User-Agent'] = userAgent;
-  const response = await fetch(base + path, {
+  const response = await fetch(ctx.base + path, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -47,7 +20,7 @@ async function call(method, path, { token, body, userAgent } = {}) {
 
 async function signIn(email, { rememberMe = false, userAgent = 'Laptop browser' } = {}) {
   assert.equal((await call('POST', '/api/login/start', { body: { email } })).status, 200);
-  const code = await fake.control.lastCode(appId, email);
+  const code = await ctx.fake.control.lastCode(ctx.appId, email);
   const body = { email, code, remember_me: rememberMe };
   const verified = await call('POST', '/api/login/verify', { body, userAgent });
   assert.equal(verified.status, 200);
@@ -67,25 +40,25 @@ test('no token or a forged token is 401', async () => {
 });
 
 test('a one-day session is over after a day of fake time; remember me lasts 30 days', async () => {
-  await fake.control.freeze(); // both logins at the same instant
+  await ctx.fake.control.freeze(); // both logins at the same instant
   const short = await signIn('ada@example.com');
   const long = await signIn('ada@example.com', { rememberMe: true });
-  await fake.control.advance({ days: 1 });
+  await ctx.fake.control.advance({ days: 1 });
   assert.equal((await call('GET', '/api/profile', { token: short.session_token })).status, 401);
   assert.equal((await call('GET', '/api/profile', { token: long.session_token })).status, 200);
   assert.equal(long.expires_at - short.expires_at, (REMEMBER_ME_MINUTES - 1440) * 60);
 });
 
 test('a minted session ends after 7 days of fake time', async () => {
-  const me = await fake.control.mintSession(appId, 'ada@example.com');
+  const me = await ctx.fake.control.mintSession(ctx.appId, 'ada@example.com');
   assert.equal((await call('GET', '/api/profile', { token: me.session_token })).status, 200);
-  await fake.control.advance({ days: 7 });
+  await ctx.fake.control.advance({ days: 7 });
   assert.equal((await call('GET', '/api/profile', { token: me.session_token })).status, 401);
 });
 
 test('MoonKey answering 503 is the error path, not a logout', async () => {
-  const me = await fake.control.mintSession(appId, 'ada@example.com');
-  await fake.control.failNext(appId, 'VerifySession', 503);
+  const me = await ctx.fake.control.mintSession(ctx.appId, 'ada@example.com');
+  await ctx.fake.control.failNext(ctx.appId, 'VerifySession', 503);
   const failed = await call('GET', '/api/profile', { token: me.session_token });
   assert.deepEqual(failed, { status: 500, body: { error: 'Session verification failed' } });
   assert.equal((await call('GET', '/api/profile', { token: me.session_token })).status, 200);
@@ -94,7 +67,7 @@ test('MoonKey answering 503 is the error path, not a logout', async () => {
 test('logout calls DeleteSession once and ends the session', async () => {
   const me = await signIn('ada@example.com');
   assert.equal((await call('POST', '/api/logout', { token: me.session_token })).status, 200);
-  assert.equal(await fake.control.calls(appId, 'DeleteSession'), 1);
+  assert.equal(await ctx.fake.control.calls(ctx.appId, 'DeleteSession'), 1);
   assert.equal((await call('GET', '/api/profile', { token: me.session_token })).status, 401);
 });
 

@@ -4,6 +4,7 @@
 // `moonkey-mock` on the PATH.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { after, afterEach, before, beforeEach } from 'node:test';
 
 const READY = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
 
@@ -76,4 +77,32 @@ export function controlClient(url) {
       return found.count;
     },
   };
+}
+
+// Register node:test hooks: one fake for the file and, per test, a fresh app on it with the
+// Express app (made by `createApp({ apiUrl, secretKey })`) listening on a free port. Returns the
+// live context: `fake` (url, control), `appId` (this test's app) and `base` (the Express URL).
+export function useAppOnFake(createApp) {
+  const ctx = {};
+  let server;
+  before(async () => {
+    ctx.fake = await startFake();
+  });
+  after(async () => {
+    await ctx.fake?.stop();
+  });
+  beforeEach(async () => {
+    const created = await ctx.fake.control.createApp();
+    ctx.appId = created.app_id;
+    server = createApp({ apiUrl: ctx.fake.url, secretKey: created.secret_key }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    ctx.base = `http://127.0.0.1:${server.address().port}`;
+  });
+  afterEach(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await ctx.fake.control.resetClock();
+    await ctx.fake.control.deleteApp(ctx.appId);
+  });
+  return ctx;
 }

@@ -1,45 +1,18 @@
 // Wallet login through the Express example, signed by viem (a second language's own wallet
 // library), against a real `moonkey-mock serve` process (node:test).
-import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { createSiweMessage } from 'viem/siwe';
 import { createApp } from '../app.js';
-import { startFake } from './moonkey-mock.js';
+import { useAppOnFake } from './moonkey-mock.js';
 
-let fake;
-let appId;
-let server;
-let base;
-
-before(async () => {
-  fake = await startFake();
-});
-
-after(async () => {
-  await fake?.stop();
-});
-
-beforeEach(async () => {
-  const created = await fake.control.createApp();
-  appId = created.app_id;
-  server = createApp({ apiUrl: fake.url, secretKey: created.secret_key }).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${server.address().port}`;
-});
-
-afterEach(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  await fake.control.resetClock();
-  await fake.control.deleteApp(appId);
-});
+const ctx = useAppOnFake(createApp);
 
 async function call(method, path, { token, body } = {}) {
   const headers = { 'Content-Type': 'application/json' };
   if (token) headers['session-token'] = token;
-  const response = await fetch(base + path, {
+  const response = await fetch(ctx.base + path, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -101,7 +74,7 @@ test('a replayed signature and another key are refused', async () => {
 test('a challenge signed too late (10 minutes of fake time) is refused', async () => {
   const account = newAccount();
   const signature = await account.signMessage({ message: await challengeFor(account) });
-  await fake.control.advance({ minutes: 10 });
+  await ctx.fake.control.advance({ minutes: 10 });
   const late = await call('POST', '/api/wallet/verify', {
     body: { address: account.address, signature },
   });
