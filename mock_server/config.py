@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import Field, dataclass, field, fields, replace
 from typing import Any
 
+from mock_server.hosts import is_loopback, names_this_fake
+
 ENV_PREFIX = "MOONKEY_MOCK_"
 # Variables of the same family read by other tools, not by the server: never "unknown".
 OTHER_TOOLS_VARIABLES = {
@@ -129,23 +131,10 @@ class MockConfig:
     def host_allowed(self, host_header: str) -> bool:
         """Whether a ``Host`` header names this fake: its bound address, loopback, or allowed.
 
-        Refusing other names keeps a DNS-rebinding page from reaching the control API.
+        Refusing other names keeps a DNS-rebinding page from reaching the control API; the
+        rule is :func:`mock_server.hosts.names_this_fake` (exact names, parsed addresses).
         """
-        name = _host_name(host_header)
-        if not name:
-            return False
-        allowed = self.extra_hosts
-        if "*" in allowed or name in allowed or is_loopback(name):
-            return True
-        return name == self.host.lower() and self.host not in {"0.0.0.0", "::"}  # noqa: S104
-
-
-def _host_name(host_header: str) -> str:
-    """The name part of a Host header, lower case, without port or IPv6 brackets."""
-    host = host_header.strip().lower()
-    if host.startswith("["):
-        return host[1:].partition("]")[0]
-    return host.rpartition(":")[0] if host.count(":") == 1 else host
+        return names_this_fake(host_header, self.host, self.extra_hosts)
 
 
 def option_name(name: str) -> str:
@@ -202,11 +191,6 @@ def exposure_warnings(config: MockConfig) -> list[str]:
             "API as the default app; set --secret-key (MOONKEY_MOCK_SECRET_KEY)"
         ]
     return []
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names a loopback interface."""
-    return host in {"localhost", "::1"} or host.startswith("127.")
 
 
 def _coerce(type_name: object, raw: str, name: str) -> Any:
