@@ -54,6 +54,11 @@ class MockServer:
         return state_of(self.app)
 
     @property
+    def kind(self) -> str:
+        """Which server serves the fake: "waitress" or "native"."""
+        return self._kind
+
+    @property
     def port(self) -> int:
         """The bound port (after :meth:`start`)."""
         if self._server is None:

@@ -48,6 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
     _option(serve, "otp_max_attempts", type=int, help="wrong passcodes before lock-out (5)")
     _option(
         serve,
+        "max_connections",
+        type=int,
+        help="connections served at once; more wait (10000, bounded by the file limit)",
+    )
+    _option(
+        serve,
+        "header_timeout",
+        type=int,
+        metavar="SECONDS",
+        help="time for a request's headers, and between two reads of its body (10)",
+    )
+    _option(
+        serve,
         "store",
         metavar="URL",
         help="where the state lives: memory:// (default), sqlite:///FILE.db (durable) or "

@@ -61,6 +61,8 @@ class MockConfig:
     max_held_calls: int | None = None
     store: str = "memory://"
     workers: int = 1
+    max_connections: int = 10_000
+    header_timeout: int = 10
 
     def __post_init__(self) -> None:
         """Refuse values the server cannot run with (a clean start-up error, not a hang)."""
@@ -81,6 +83,8 @@ class MockConfig:
             ("app_id", self.app_id.startswith("app_"), "must start with app_"),
             ("admin_token", token_ok, "must be non-empty, printable, without surrounding spaces"),
             ("workers", self.workers >= 1, "must be at least 1"),
+            ("max_connections", self.max_connections >= 1, "must be at least 1"),
+            ("header_timeout", self.header_timeout >= 1, "must be at least 1 (seconds)"),
             (
                 "workers",
                 self.workers == 1 or not self.store.strip().lower().startswith("memory:"),

@@ -24,8 +24,12 @@ moment later: its fault check happened at dispatch, as if it had arrived first.
 
 The limits are waitress's (:mod:`mock_server.server`): bodies over ``MAX_WIRE_BODY`` get a
 plain 413 and headers over ``MAX_HEADER_BYTES`` a plain 431 before the app sees them, a
-malformed request a plain 400; idle connections close after ``CHANNEL_TIMEOUT`` seconds; at
-most ``CONNECTION_LIMIT`` connections are served at once (more are closed at once).
+malformed request a plain 400; idle connections close after ``CHANNEL_TIMEOUT`` seconds. Its own
+(docs/decisions.md N1-N6): a body over the matched route's limit gets 413 in the error envelope
+before it is read; headers not complete within ``--header-timeout`` (or a body stalled as long)
+get 408; at most ``--max-connections`` connections are read at once, and more wait, unread, for
+a free place (never reset); ``Upgrade`` is ignored; RFC 9112's head rules (one ``Host``,
+HTTP/1.x, ``chunked`` last) answer 400, 505 or 501.
 """
 
 from __future__ import annotations
@@ -52,10 +56,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
 from .app import state_of
-from .pipeline import NOW_HEADER, Plane, api_plane, handle
+from .errors import RequestTooLarge
+from .pipeline import NOW_HEADER, Plane, answer_bytes, api_plane, handle
 from .server import (
     CHANNEL_TIMEOUT,
-    CONNECTION_LIMIT,
     MAX_HEADER_BYTES,
     MAX_WIRE_BODY,
     ConnectionDropped,
@@ -228,6 +232,11 @@ class NativeServer:
         self.host, self.effective_port = str(address[0]), int(address[1])
         self.loop = _loop_factory()()
         self.connections: set[Connection] = set()
+        self.waiting: deque[Connection] = deque()  # accepted past the cap, not yet read
+        config = self.state.config
+        self.max_connections = min(config.max_connections, _raise_file_limit() - 64)
+        self.header_timeout = float(config.header_timeout)
+        self.max_api_body = config.max_body_bytes
         self._date = (-1, "")
         self._closed = threading.Event()
         self._started = False
@@ -277,7 +286,7 @@ class NativeServer:
 
     def _shutdown(self) -> None:
         self._closed.set()
-        for connection in list(self.connections):
+        for connection in [*self.connections, *self.waiting]:
             connection.abort()
         if self._server is not None:
             self._server.close()
@@ -289,13 +298,41 @@ class NativeServer:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def _sweep(self) -> None:
-        """Close connections idle for ``CHANNEL_TIMEOUT`` seconds (checked every second)."""
+        """Close idle and too slow connections (checked every second).
+
+        Idle between requests for ``CHANNEL_TIMEOUT`` seconds: closed. Headers not complete
+        within the header timeout, or a body with no byte for as long: 408 and closed. A call
+        being answered (a hung fault holds it on purpose) is never timed out.
+        """
         now = self.loop.time()
         for connection in list(self.connections):
-            if not connection.busy and now - connection.last_active > CHANNEL_TIMEOUT:
+            if connection.busy:
+                continue
+            if connection.phase == "head" and now - connection.started > self.header_timeout:
+                connection.timed_out(b"Request headers not complete in time")
+            elif connection.phase == "body" and now - connection.last_active > self.header_timeout:
+                connection.timed_out(b"Request body not sent in time")
+            elif now - connection.last_active > CHANNEL_TIMEOUT:
                 connection.close()
         if not self._closed.is_set():
             self.loop.call_later(1.0, self._sweep)
+
+    def admit(self) -> None:
+        """Let the connections that wait past the cap in, oldest first, while there is room."""
+        while self.waiting and len(self.connections) < self.max_connections:
+            waiting = self.waiting.popleft()
+            if not waiting.closing:
+                waiting.admitted()
+
+    def body_limit(self, method: bytes, url: bytes) -> int:
+        """The largest body the request's route takes: the API's limit or the wire limit."""
+        path = url.partition(b"?")[0]
+        if not path.startswith(b"/"):
+            path = httptools.parse_url(url).path or b"/"
+        name = path.decode("latin-1")
+        if self.api.routes.match(method.decode("latin-1"), name) is not None:
+            return self.max_api_body
+        return MAX_WIRE_BODY
 
     def date(self) -> str:
         """The ``Date`` header, computed once a second."""
@@ -342,25 +379,32 @@ class Connection(asyncio.Protocol):
         self.closing = False
         self.last_active = server.loop.time()
         self.base: Environ = {}
+        self.phase: Literal["idle", "head", "body"] = "idle"
+        self.started = self.last_active
+        self.continue_pending = False
+        self.waiting: list[bytes] | None = None  # bytes read while waiting past the cap
         self._reset()
 
     def _reset(self) -> None:
+        """Forget the request being read (its body is not kept past its answer)."""
         self.url = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.body: list[bytes] = []
         self.size = 0
         self.head_bytes = 0
-        self.too_large = False
+        self.limit = MAX_WIRE_BODY
 
     # --- asyncio ----------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Accept the connection (or close it past the connection limit)."""
+        """Accept the connection; past the connection cap it waits, unread, for a free place."""
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
-        if len(self.server.connections) >= CONNECTION_LIMIT:
-            self.transport.abort()
-            return
-        self.server.connections.add(self)
+        if len(self.server.connections) >= self.server.max_connections:
+            self.waiting = []
+            self.transport.pause_reading()
+            self.server.waiting.append(self)
+        else:
+            self.server.connections.add(self)
         peer = transport.get_extra_info("peername") or ("", 0)
         self.base = {
             "SCRIPT_NAME": "",
@@ -376,23 +420,55 @@ class Connection(asyncio.Protocol):
             "wsgi.run_once": False,
         }
 
+    def admitted(self) -> None:
+        """A place is free: read this connection from now on."""
+        self.server.connections.add(self)
+        self.last_active = self.server.loop.time()
+        held, self.waiting = self.waiting or [], None
+        if self.transport is not None:
+            self.transport.resume_reading()
+        if held:
+            self.data_received(b"".join(held))
+
     def connection_lost(self, exc: Exception | None) -> None:
-        """Forget the connection."""
-        self.server.connections.discard(self)
+        """Forget the connection and everything it holds (its parser refers back to it)."""
+        server = self.server
+        if self in server.connections:
+            server.connections.discard(self)
+            server.admit()
+        else:
+            with contextlib.suppress(ValueError):
+                server.waiting.remove(self)
         self.closing = True
+        self._reset()
+        self.queue.clear()
+        self.base = {}
+        self.parser = _CLOSED_PARSER  # breaks the parser <-> connection cycle
+        self.transport = None
 
     def data_received(self, data: bytes) -> None:
         """Feed the parser; a malformed request gets a plain 400 and the connection closes."""
-        self.last_active = self.server.loop.time()
-        if self.closing:
+        if self.waiting is not None:  # past the cap: kept unread until admitted
+            self.waiting.append(data)
+            if self.transport is not None:
+                self.transport.pause_reading()
             return
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._refuse(400, b"Upgrades are not supported")
-        except httptools.HttpParserError:
-            if not self.closing:
-                self._refuse(400, b"Malformed request")
+        self.last_active = self.server.loop.time()
+        while not self.closing:
+            try:
+                self.parser.feed_data(data)
+            except httptools.HttpParserUpgrade as upgrade:
+                # The request asked to switch protocols (h2c, websocket): it was read and is
+                # answered in HTTP/1.1 as if the header were absent (RFC 9110 §7.8); what
+                # follows is the next request, read by a fresh parser.
+                data = data[int(upgrade.args[0]) :] if upgrade.args else b""
+                self.parser = httptools.HttpRequestParser(self)
+                if data:
+                    continue
+            except httptools.HttpParserError:
+                if not self.closing:
+                    self._refuse(400, b"Malformed request")
+            return
 
     def abort(self) -> None:
         """Close at once, writing nothing more."""
@@ -409,8 +485,10 @@ class Connection(asyncio.Protocol):
     # --- httptools callbacks ------------------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        """A new request starts."""
+        """A new request starts: its headers must be complete within the header timeout."""
         self._reset()
+        self.phase = "head"
+        self.started = self.server.loop.time()
 
     def on_url(self, url: bytes) -> None:
         """Part of the request target."""
@@ -429,22 +507,63 @@ class Connection(asyncio.Protocol):
             raise httptools.HttpParserError("headers too large")
 
     def on_headers_complete(self) -> None:
-        """Refuse a body over the wire limit before reading it; answer ``Expect``."""
+        """Check the head (RFC 9112) and the body's size before reading it; answer ``Expect``."""
+        self.phase = "body"
+        problem = self._head_problem()
+        if problem is not None:
+            status, message = problem
+            if status == 413:
+                self._too_large()
+            else:
+                self._refuse(status, message)
+            raise httptools.HttpParserError(message.decode())
+        if any(n.lower() == b"expect" for n, _ in self.headers):
+            if self.busy:  # the answers before this one go first (RFC 9112 §9.3.2)
+                self.continue_pending = True
+            elif self.transport is not None:
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _head_problem(self) -> tuple[int, bytes] | None:
+        """What is wrong with the request's head: (status, message), or None."""
+        version = self.parser.get_http_version()
+        if not version.startswith("1."):
+            return 505, b"Only HTTP/1.0 and HTTP/1.1 are supported"
+        hosts, codings, expect, length = 0, b"", b"", -1
         for name, value in self.headers:
             lowered = name.lower()
-            if lowered == b"content-length" and value.strip().isdigit():
-                if int(value) > MAX_WIRE_BODY:
-                    self._refuse(413, b"Request body too large")
-                    raise httptools.HttpParserError("body too large")
-            elif lowered == b"expect" and value.lower() == b"100-continue":
-                assert self.transport is not None
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            if lowered == b"host":
+                hosts += 1
+            elif lowered == b"transfer-encoding":
+                codings += b"," + value
+            elif lowered == b"expect":
+                expect = value.strip().lower()
+            elif lowered == b"content-length" and value.strip().isdigit():
+                length = int(value)
+        if hosts > 1 or (hosts == 0 and version == "1.1"):
+            return 400, b"An HTTP/1.1 request needs exactly one Host header"
+        coding = [c.strip().lower() for c in codings.split(b",") if c.strip()]
+        if coding and coding[-1] != b"chunked":
+            return 400, b"Transfer-Encoding must end with chunked"
+        if len(coding) > 1:
+            listed = b", ".join(coding[:-1])
+            return 501, b"Transfer-Encoding " + listed + b" is not implemented"
+        if expect and expect != b"100-continue":
+            return 417, b"Only Expect: 100-continue is understood"
+        self.limit = self.server.body_limit(self.parser.get_method(), self.url)
+        if length > self.limit:
+            return 413, b""
+        return None
+
+    def _too_large(self) -> None:
+        """413 in the error envelope, before the body is read; the connection then closes."""
+        now = (NOW_HEADER, f"{self.server.state.now():.3f}")
+        self._refuse(413, answer_bytes(RequestTooLarge().body()), "application/json", [now])
 
     def on_body(self, body: bytes) -> None:
         """Part of the body (chunked bodies arrive decoded)."""
         self.size += len(body)
-        if self.size > MAX_WIRE_BODY:
-            self._refuse(413, b"Request body too large")
+        if self.size > self.limit:  # a chunked body has no length to check beforehand
+            self._too_large()
             raise httptools.HttpParserError("body too large")
         self.body.append(body)
 
@@ -452,6 +571,8 @@ class Connection(asyncio.Protocol):
         """A whole request: answer it now, or after the ones before it."""
         body = b"".join(self.body)
         request = (self._environ(body), body, self.parser.should_keep_alive())
+        self._reset()
+        self.phase = "idle"
         if self.busy:
             self.queue.append(request)
             return
@@ -507,6 +628,9 @@ class Connection(asyncio.Protocol):
             self.abort()
             return
         self._answer(answer, keep_alive)
+        if self.continue_pending and not self.closing and self.transport is not None:
+            self.continue_pending = False
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         while self.queue and not self.busy and not self.closing:
             self._serve(*self.queue.popleft())
         if not self.busy and not self.closing and self.transport is not None:
@@ -535,7 +659,19 @@ class Connection(asyncio.Protocol):
         if not keep_alive:
             self.close()
 
-    def _refuse(self, status: int, message: bytes) -> None:
+    def timed_out(self, message: bytes) -> None:
+        """408 and close: the client took too long to send its request."""
+        self._refuse(408, message)
+        if self.transport is not None:
+            self.transport.close()
+
+    def _refuse(
+        self,
+        status: int,
+        message: bytes,
+        media: str = "text/plain",
+        extra: list[tuple[str, str]] | None = None,
+    ) -> None:
         """A plain-text error before the app sees the request; the connection then closes.
 
         While an earlier request is still being answered it cannot go first: the connection is
@@ -546,8 +682,34 @@ class Connection(asyncio.Protocol):
         if self.busy:
             self.abort()
             return
-        self._answer((status, [("Content-Type", "text/plain")], message), keep_alive=False)
+        headers = [("Content-Type", media), *(extra or [])]
+        self._answer((status, headers, message), keep_alive=False)
         self.closing = True
+
+
+class _ClosedParser:
+    """What a closed connection's parser becomes: it holds nothing and reads nothing."""
+
+    def feed_data(self, data: bytes) -> None:
+        """Nothing is read once the connection is gone."""
+
+
+_CLOSED_PARSER: Any = _ClosedParser()
+
+
+def _raise_file_limit() -> int:
+    """Raise the open-files limit to its hard limit; the limit now in force."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return 1 << 20
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
 
 
 def make_native_server(app: Flask, host: str, port: int, threads: int) -> NativeServer:

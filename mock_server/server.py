@@ -56,12 +56,38 @@ class DropMiddleware:
         return result
 
 
+class HeadRules:
+    """RFC 9112's head rules waitress does not apply itself, checked before the app runs.
+
+    An HTTP/1.1 request needs exactly one ``Host`` (§3.2: 400), answered in plain text as the
+    native server does (docs/decisions.md N4). A request line of another major version would
+    get 505, but waitress hands the app ``HTTP/1.0`` for it, so only the native server can.
+    """
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        """Refuse a head that breaks the rules; else run the app."""
+        protocol = environ.get("SERVER_PROTOCOL", "HTTP/1.1")
+        host = environ.get("HTTP_HOST")
+        if protocol not in ("HTTP/1.0", "HTTP/1.1"):
+            status, message = "505 HTTP Version Not Supported", b"Only HTTP/1.0 and HTTP/1.1"
+        elif (host is None and protocol == "HTTP/1.1") or (host is not None and "," in host):
+            status, message = "400 Bad Request", b"An HTTP/1.1 request needs exactly one Host"
+        else:
+            return self.app(environ, start_response)
+        headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))]
+        start_response(status, headers)
+        return [message]
+
+
 def make_server(app: WSGIApplication, host: str, port: int, threads: int) -> Any:
     """A waitress server for ``app`` with the limits of this module (not yet running)."""
     from waitress.server import create_server
 
     return create_server(
-        app,
+        HeadRules(app),
         host=host,
         port=port,
         threads=threads,

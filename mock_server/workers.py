@@ -18,7 +18,13 @@ from typing import Any
 
 from .app import create_app, state_of
 from .config import MockConfig
-from .server import CHANNEL_TIMEOUT, CONNECTION_LIMIT, MAX_HEADER_BYTES, MAX_WIRE_BODY
+from .server import (
+    CHANNEL_TIMEOUT,
+    CONNECTION_LIMIT,
+    MAX_HEADER_BYTES,
+    MAX_WIRE_BODY,
+    HeadRules,
+)
 from .state import MockState
 
 BACKLOG = 1024
@@ -81,7 +87,7 @@ def _run(config: MockConfig, listener: socket.socket, prepare: Callable[[MockSta
     app = create_app(config)
     prepare(state_of(app))
     server: Any = create_server(
-        app,
+        HeadRules(app),
         sockets=[listener],
         threads=config.threads,
         max_request_body_size=MAX_WIRE_BODY,

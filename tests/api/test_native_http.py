@@ -206,7 +206,9 @@ def test_native_http_malformed_and_oversized_requests_get_plain_errors(
     assert _raw(native, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400 ")
     huge = b"GET / HTTP/1.1\r\nX-Big: " + b"a" * (MAX_HEADER_BYTES + 10) + b"\r\n\r\n"
     assert _raw(native, huge).startswith(b"HTTP/1.1 431 ")
-    too_long = b"POST " + VERIFY.encode() + b" HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n"
+    too_long = (
+        b"POST " + VERIFY.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n"
+    )
     assert _raw(native, too_long).startswith(b"HTTP/1.1 413 ")
 
 

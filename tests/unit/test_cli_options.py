@@ -49,6 +49,8 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "seed_file": ("seed.yaml", "seed.yaml"),
     "store": ("sqlite:///state.db", "sqlite:///state.db"),
     "workers": ("2", 2),
+    "max_connections": ("500", 500),
+    "header_timeout": ("3", 3),
 }
 # Variables an option's sample needs beside its own (two workers need a shared store).
 SAMPLE_CONTEXT: dict[str, dict[str, str]] = {"workers": {"MOONKEY_MOCK_STORE": "sqlite:///s.db"}}
