@@ -309,9 +309,9 @@ class NativeServer:
             if connection.busy:
                 continue
             if connection.phase == "head" and now - connection.started > self.header_timeout:
-                connection.timed_out(b"Request headers not complete in time")
+                connection.refuse(408, b"Request headers not complete in time")
             elif connection.phase == "body" and now - connection.last_active > self.header_timeout:
-                connection.timed_out(b"Request body not sent in time")
+                connection.refuse(408, b"Request body not sent in time")
             elif now - connection.last_active > CHANNEL_TIMEOUT:
                 connection.close()
         if not self._closed.is_set():
@@ -467,7 +467,7 @@ class Connection(asyncio.Protocol):
                     continue
             except httptools.HttpParserError:
                 if not self.closing:
-                    self._refuse(400, b"Malformed request")
+                    self.refuse(400, b"Malformed request")
             return
 
     def abort(self) -> None:
@@ -503,7 +503,7 @@ class Connection(asyncio.Protocol):
     def _count(self, size: int) -> None:
         self.head_bytes += size
         if self.head_bytes > MAX_HEADER_BYTES:
-            self._refuse(431, b"Request header fields too large")
+            self.refuse(431, b"Request header fields too large")
             raise httptools.HttpParserError("headers too large")
 
     def on_headers_complete(self) -> None:
@@ -515,7 +515,7 @@ class Connection(asyncio.Protocol):
             if status == 413:
                 self._too_large()
             else:
-                self._refuse(status, message)
+                self.refuse(status, message)
             raise httptools.HttpParserError(message.decode())
         if any(n.lower() == b"expect" for n, _ in self.headers):
             if self.busy:  # the answers before this one go first (RFC 9112 §9.3.2)
@@ -549,7 +549,8 @@ class Connection(asyncio.Protocol):
             return 501, b"Transfer-Encoding " + listed + b" is not implemented"
         if expect and expect != b"100-continue":
             return 417, b"Only Expect: 100-continue is understood"
-        self.limit = self.server.body_limit(self.parser.get_method(), self.url)
+        if coding or length > self.server.max_api_body:  # below it, every route takes the body
+            self.limit = self.server.body_limit(self.parser.get_method(), self.url)
         if length > self.limit:
             return 413, b""
         return None
@@ -557,7 +558,7 @@ class Connection(asyncio.Protocol):
     def _too_large(self) -> None:
         """413 in the error envelope, before the body is read; the connection then closes."""
         now = (NOW_HEADER, f"{self.server.state.now():.3f}")
-        self._refuse(413, answer_bytes(RequestTooLarge().body()), "application/json", [now])
+        self.refuse(413, answer_bytes(RequestTooLarge().body()), "application/json", [now])
 
     def on_body(self, body: bytes) -> None:
         """Part of the body (chunked bodies arrive decoded)."""
@@ -659,13 +660,7 @@ class Connection(asyncio.Protocol):
         if not keep_alive:
             self.close()
 
-    def timed_out(self, message: bytes) -> None:
-        """408 and close: the client took too long to send its request."""
-        self._refuse(408, message)
-        if self.transport is not None:
-            self.transport.close()
-
-    def _refuse(
+    def refuse(
         self,
         status: int,
         message: bytes,

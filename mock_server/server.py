@@ -60,8 +60,8 @@ class HeadRules:
     """RFC 9112's head rules waitress does not apply itself, checked before the app runs.
 
     An HTTP/1.1 request needs exactly one ``Host`` (§3.2: 400), answered in plain text as the
-    native server does (docs/decisions.md N4). A request line of another major version would
-    get 505, but waitress hands the app ``HTTP/1.0`` for it, so only the native server can.
+    native server does (docs/decisions.md N4). A request line of another major version cannot
+    be refused here: waitress hands the app ``HTTP/1.0`` for it.
     """
 
     def __init__(self, app: WSGIApplication) -> None:
@@ -69,28 +69,29 @@ class HeadRules:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         """Refuse a head that breaks the rules; else run the app."""
-        protocol = environ.get("SERVER_PROTOCOL", "HTTP/1.1")
         host = environ.get("HTTP_HOST")
-        if protocol not in ("HTTP/1.0", "HTTP/1.1"):
-            status, message = "505 HTTP Version Not Supported", b"Only HTTP/1.0 and HTTP/1.1"
-        elif (host is None and protocol == "HTTP/1.1") or (host is not None and "," in host):
-            status, message = "400 Bad Request", b"An HTTP/1.1 request needs exactly one Host"
-        else:
+        missing = host is None and environ.get("SERVER_PROTOCOL") == "HTTP/1.1"
+        if not missing and (host is None or "," not in host):
             return self.app(environ, start_response)
+        message = b"An HTTP/1.1 request needs exactly one Host"
         headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(message)))]
-        start_response(status, headers)
+        start_response("400 Bad Request", headers)
         return [message]
 
 
 def make_server(app: WSGIApplication, host: str, port: int, threads: int) -> Any:
     """A waitress server for ``app`` with the limits of this module (not yet running)."""
+    return waitress_server(app, threads, host=host, port=port)
+
+
+def waitress_server(app: WSGIApplication, threads: int, **where: Any) -> Any:
+    """A waitress server for ``app`` on ``where`` (``host``/``port`` or ``sockets``), limits set."""
     from waitress.server import create_server
 
     return create_server(
         HeadRules(app),
-        host=host,
-        port=port,
         threads=threads,
+        **where,
         max_request_body_size=MAX_WIRE_BODY,
         max_request_header_size=MAX_HEADER_BYTES,
         connection_limit=CONNECTION_LIMIT,

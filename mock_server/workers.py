@@ -18,13 +18,7 @@ from typing import Any
 
 from .app import create_app, state_of
 from .config import MockConfig
-from .server import (
-    CHANNEL_TIMEOUT,
-    CONNECTION_LIMIT,
-    MAX_HEADER_BYTES,
-    MAX_WIRE_BODY,
-    HeadRules,
-)
+from .server import waitress_server
 from .state import MockState
 
 BACKLOG = 1024
@@ -82,20 +76,8 @@ def _fork(config: MockConfig, listener: socket.socket, prepare: Callable[[MockSt
 
 
 def _run(config: MockConfig, listener: socket.socket, prepare: Callable[[MockState], None]) -> int:
-    from waitress.server import create_server
-
     app = create_app(config)
     prepare(state_of(app))
-    server: Any = create_server(
-        HeadRules(app),
-        sockets=[listener],
-        threads=config.threads,
-        max_request_body_size=MAX_WIRE_BODY,
-        max_request_header_size=MAX_HEADER_BYTES,
-        connection_limit=CONNECTION_LIMIT,
-        channel_timeout=CHANNEL_TIMEOUT,
-        clear_untrusted_proxy_headers=True,
-        ident="moonkey-mock",
-    )
+    server: Any = waitress_server(app, config.threads, sockets=[listener])
     server.run()
     return 0
