@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         serve,
         "max_connections",
         type=int,
-        help="connections served at once; more wait (10000, bounded by the file limit)",
+        help="connections served at once; more wait (16384, bounded by the file limit)",
     )
     _option(
         serve,

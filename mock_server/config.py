@@ -61,7 +61,7 @@ class MockConfig:
     max_held_calls: int | None = None
     store: str = "memory://"
     workers: int = 1
-    max_connections: int = 10_000
+    max_connections: int = 16_384
     header_timeout: int = 10
 
     def __post_init__(self) -> None:

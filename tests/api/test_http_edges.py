@@ -1,9 +1,10 @@
-"""HTTP/1.1 edges over raw sockets, on both servers (docs/decisions.md N1-N6).
+"""HTTP/1.1 edges over raw sockets, on both servers (docs/decisions.md N1-N7).
 
 One parametrized suite, so a difference between the native server and waitress is a failing
 test: ``Upgrade: h2c`` ignored, RFC 9112's head rules (one ``Host``, HTTP/1.x, ``chunked``
-last), ``Expect: 100-continue`` in order, a too-large ``Content-Length`` refused before the
-body; and, on the native server, the header timeout and the connection cap.
+last), ambiguous framing refused with nothing after it served, ``Expect: 100-continue`` in
+order, a too-large ``Content-Length`` refused before the body; and, on the native server, the
+header timeout and the connection cap.
 """
 
 from __future__ import annotations
@@ -88,18 +89,55 @@ def test_upgrade_h2c_is_ignored_and_the_request_answered(served: MockServer, pat
             b"identity\r\n",
             b"400",
         ),
+        (b"POST " + VERIFY.encode() + b" HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n",
+         b"400"),
+        (b"GET /v1/auth/jwks/default HTTP/1.1\r\nHost: a\r\nExpect: 200-ok\r\n", b"417"),
     ],
-    ids=["no-host", "two-hosts", "http2-line", "gzip-chunked", "chunked-identity"],
-)
+    ids=[
+        "no-host", "two-hosts", "http2-line", "gzip-chunked", "chunked-identity", "gzip-only",
+        "expect-other",
+    ],
+)  # fmt: skip
 def test_rfc9112_head_rules_answer_their_status_and_close(
-    served: MockServer, head: bytes, status: bytes, request: pytest.FixtureRequest
+    served: MockServer, head: bytes, status: bytes
 ) -> None:
-    if served.kind == "waitress" and (b"identity" in head or b"HTTP/2.0" in head):
-        # waitress's own parser answers 501 for the first and serves the second as HTTP/1.0
-        # before any app runs; RFC 9112 §6.3 asks 400, RFC 9110 §15.6.6 505 (N4)
-        request.applymarker(pytest.mark.xfail(strict=True, reason="waitress's own parser"))
     answer = _raw(served, head + AUTH + b"Content-Type: application/json\r\n\r\n0\r\n\r\n")
     assert _statuses(answer)[:1] == [status], answer[:300]
+
+
+SMUGGLED = b"GET /v1/auth/jwks/default HTTP/1.1\r\nHost: a\r\n" + AUTH + b"\r\n"
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        b"Content-Length: +2\r\n\r\n{}",
+        b"X-Folded: a\r\n b\r\nContent-Length: 2\r\n\r\n{}",
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+    ],
+    ids=["length-and-chunked", "two-lengths", "signed-length", "obs-fold", "bad-chunk-size"],
+)
+def test_ambiguous_framing_gets_one_400_and_nothing_after_it_is_served(
+    served: MockServer, head: bytes
+) -> None:
+    start = b"POST " + VERIFY.encode() + b" HTTP/1.1\r\nHost: a\r\n" + AUTH
+    answer = _raw(served, start + b"Content-Type: application/json\r\n" + head + SMUGGLED)
+    assert _statuses(answer) == [b"400"], answer[:300]
+
+
+def test_http10_with_transfer_encoding_is_the_last_request(served: MockServer) -> None:
+    head = b"POST " + VERIFY.encode() + b" HTTP/1.0\r\nHost: a\r\n" + AUTH
+    chunked = b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+    answer = _raw(served, head + chunked + SMUGGLED)  # RFC 9112 §6.1: faulty framing, then close
+    assert len(_statuses(answer)) == 1, answer[:300]
+
+
+def test_bare_lf_line_ends_are_refused_not_left_hanging(served: MockServer) -> None:
+    lf = AUTH.replace(b"\r\n", b"\n")
+    answer = _raw(served, b"GET /v1/auth/jwks/default HTTP/1.1\nHost: a\n" + lf + b"\n")
+    assert _statuses(answer) == [b"400"], answer[:300]
 
 
 def test_http10_without_host_is_answered(served: MockServer) -> None:
@@ -107,19 +145,16 @@ def test_http10_without_host_is_answered(served: MockServer) -> None:
     assert _statuses(answer) == [b"200"], answer[:300]
 
 
+@pytest.mark.parametrize("expect", [b"", b"Expect: 100-continue\r\n"], ids=["plain", "expect"])
 def test_too_large_content_length_is_refused_before_the_body(
-    served: MockServer, request: pytest.FixtureRequest
+    served: MockServer, expect: bytes
 ) -> None:
-    if served.kind == "waitress":
-        # waitress reads a body up to its one wire limit (64 MiB) before any app runs (N5)
-        request.applymarker(pytest.mark.xfail(strict=True, reason="waitress reads first"))
-    with _connect(served) as sock:
-        sock.sendall(
-            b"POST " + VERIFY.encode() + b" HTTP/1.1\r\nHost: a\r\n" + AUTH
-            + b"Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n"
-        )  # fmt: skip
-        answer = sock.recv(65536)  # no body sent: the answer must come anyway
-    assert _statuses(answer) == [b"413"], answer[:300]
+    head = (
+        b"POST " + VERIFY.encode() + b" HTTP/1.1\r\nHost: a\r\n" + AUTH + expect
+        + b"Content-Type: application/json\r\nContent-Length: 52428800\r\n\r\n"
+    )  # fmt: skip
+    answer = _raw(served, head)  # no body sent: the answer must come anyway, then the close
+    assert _statuses(answer) == [b"413"], answer[:300]  # and no 100 Continue before it
     assert b'"error_type":"request_too_large"' in answer
 
 

@@ -48,3 +48,21 @@ def test_journal_keeps_a_lone_surrogate_and_previews_large_bodies() -> None:
     assert entry.body["truncated"] is True
     assert entry.response["bytes"] == len(to_json(large))
     assert len(entry.response["preview"]) == MAX_BODY_BYTES // 2
+
+
+def test_journal_entries_hold_what_they_count_not_the_encoders_buffer() -> None:
+    """orjson's bytes keep their write buffer (~4 KiB for a short answer); entries copy them."""
+    import tracemalloc
+
+    journal = Journal()
+    response = {"error_type": "invalid_session", "error_message": "x" * 100}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(500):
+            _record(journal, None, response, response_json=to_json(response))
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    counted = journal.bytes
+    assert held < 2 * counted, f"500 entries hold {held:,} bytes, count {counted:,}"
