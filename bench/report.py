@@ -88,8 +88,31 @@ def targets(results: dict[str, Any]) -> list[Target]:
             1.2,
             "x",
         ),
+        *edge_targets(results),
     ]
     return found
+
+
+def edge_targets(results: dict[str, Any]) -> list[Target]:
+    """The default server's edges: connections held, a new client's verify, the soak's RSS."""
+    held, soak = results.get("held", {}), results.get("soak", {})
+    count = held.get("connections", 10_000)
+    return [
+        _check(f"{count:,} idle connections held", held.get("held"), count, "", at_least=True),
+        _check(
+            f"new client's verify with {count:,} open < 100 ms (max)",
+            held.get("new_verify_ms", {}).get("max"),
+            100,
+            " ms",
+        ),
+        _check("soak: RSS grows < 100 MiB", soak.get("grown_mib"), 100, " MiB"),
+        _check(
+            "soak: RSS flat once the journal is full (< 10 MiB)",
+            soak.get("grown_after_first_third_mib"),
+            10,
+            " MiB",
+        ),
+    ]
 
 
 def _fresh_app_in_process(local: dict[str, Any]) -> Target:
@@ -163,6 +186,30 @@ def single_rows(results: dict[str, Any]) -> Iterator[str]:
         f"{'peak RSS, ' + format(large.get('sessions', 0), ',') + ' sessions':<52} "
         f"{_f(large.get('peak_rss_mib'), 0):>8} MiB (insert {_f(large.get('insert_s'), 1)} s)"
     )
+    yield from edge_rows(results)
+
+
+def edge_rows(results: dict[str, Any]) -> Iterator[str]:
+    """The default server holding idle connections, and the soak's RSS samples."""
+    held, soak = results.get("held", {}), results.get("soak", {})
+    if held:
+        label = f"idle keep-alive connections held (of {held['connections']:,})"
+        yield f"{label:<52} {held['held']:>12,}"
+        yield (
+            f"{'RSS per idle connection':<52} {_f(held['kib_per_connection']):>8} KiB "
+            f"({_f(held['rss_before_mib'], 0)} → {_f(held['rss_after_mib'], 0)} MiB)"
+        )
+        verify = held["new_verify_ms"]
+        label = "a new client's verify meanwhile (connect included)"
+        yield f"{label:<52} {_f(verify['median'], 3):>9} ms {_f(verify['max'], 3):>9} ms (max)"
+    if soak:
+        samples = " ".join(f"{sample:.0f}" for sample in soak["rss_mib"])
+        label = f"soak {soak['seconds']} s, {soak['good']:,} good + {soak['bad']:,} bad (~1 MB)"
+        yield f"{label:<52} {_f(soak['grown_mib'], 1):>8} MiB grown (RSS MiB: {samples})"
+        label = f"  of which after the first third (journal of {soak.get('journal_size', '-')})"
+        yield f"{label:<52} {_f(soak['grown_after_first_third_mib'], 1):>8} MiB"
+        if soak.get("unexpected"):
+            yield f"  soak: {soak['unexpected']} answers were not the expected status"
 
 
 def render(results: dict[str, Any]) -> str:

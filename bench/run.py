@@ -4,7 +4,9 @@
    at 1, 8 and 32 connections, and the fake under ``--server waitress`` at 8; verify on the
    SQLite and Redis stores, alone and with ``--workers 2``, at 8 connections;
 2. cold start, reset and fresh app (in-process and over HTTP);
-3. peak RSS with 10^6 sessions and verify latency at 10^3 vs 10^6 sessions (in-process).
+3. peak RSS with 10^6 sessions and verify latency at 10^3 vs 10^6 sessions (in-process);
+4. the default server holding 10,000 idle connections (RSS per connection, a new client's
+   verify meanwhile), and a soak of good and ~1 MB bad requests (60 s; 10 s with --quick).
 Prints a table and writes ``reports/bench.json``. Every loop is bounded in time or count.
 """
 
@@ -25,6 +27,7 @@ from typing import Any
 from mock_server import MockConfig
 
 from .cells import LoadRunner
+from .connections import measure_held, measure_soak
 from .load import ensure_wrk
 from .machine import describe, loadavg
 from .report import render, write_json
@@ -47,12 +50,14 @@ class Mode:
     apps: int
     calls: int
     large: int
+    soak_seconds: int
 
 
 MODES = {
-    "full": Mode(5, Sizes(base=5000, min_items=500, max_items=6000), 3, 300, 20, 20_000, 10**6),
-    "quick": Mode(1, Sizes(base=1000, min_items=200, max_items=2000), 3, 50, 5, 2_000, 10**6),
+    "full": Mode(5, Sizes(base=5000, min_items=500, max_items=6000), 3, 300, 20, 20_000, 10**6, 60),
+    "quick": Mode(1, Sizes(base=1000, min_items=200, max_items=2000), 3, 50, 5, 2_000, 10**6, 10),
 }
+HELD_CONNECTIONS = 10_000
 
 
 def log(message: str) -> None:
@@ -151,6 +156,8 @@ def run(mode_name: str, *, use_wrk: bool, out: Path) -> dict[str, Any]:
         # Verify on the durable stores, alone and with --workers 2 (rows "sqlite", "redis").
         phase(results, "stores", lambda: measure_stores(runner, key, threads, Path(tmp), log))
         results["load"] = [*results.get("load", []), *results.pop("stores", [])]
+    phase(results, "held", lambda: measure_held(key, threads, HELD_CONNECTIONS, log))
+    phase(results, "soak", lambda: measure_soak(key, threads, mode.soak_seconds, log))
     phase(results, "cold_start", lambda: startup(key, threads, mode))
     _in_process(results, mode)
     # Where a verify's time goes, so a missed target comes with its explanation.

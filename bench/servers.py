@@ -150,3 +150,5 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(5)
         self._reader.join(2)
+        if self.proc.stdout is not None and not self._reader.is_alive():
+            self.proc.stdout.close()

@@ -123,3 +123,21 @@ def test_wsgi_caller_reaches_the_fake(app: Flask) -> None:
     status, body = caller.raw("GET", "/v1/auth/jwks/default")
     assert status == 200, body
     assert json.loads(body)["keys"]
+
+
+def test_edge_cells_hold_connections_and_soak_a_real_server() -> None:
+    """The held-connections and soak cells against ``serve``, small: shape, not speed."""
+    from bench.connections import measure_held, measure_soak
+    from mock_server import MockConfig
+
+    key = MockConfig().secret_key
+    held = measure_held(key, 4, 200, lambda message: None)
+    assert held["held"] == 200
+    assert held["new_verify_ms"]["max"] > 0
+    soak = measure_soak(key, 4, 1, lambda message: None)
+    assert soak["good"] == soak["bad"] > 0
+    assert soak["unexpected"] == 0
+    assert len(soak["rss_mib"]) == 11
+    shown = render({**_results(), "held": held, "soak": soak})
+    assert "RSS per idle connection" in shown
+    assert "soak 1 s" in shown
