@@ -70,6 +70,7 @@ Environ = dict[str, Any]
 Answer = tuple[int, list[tuple[str, str]], bytes]
 Found = tuple[Operation, Any, dict[str, str]]
 SERVER_NAME = "moonkey-mock"
+LINGER_SECONDS = 2.0  # after a last answer, what the client still sends is read and dropped
 _PARAM = re.compile(r"\{([^}/]+)\}")
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
@@ -383,6 +384,7 @@ class Connection(asyncio.Protocol):
         self.started = self.last_active
         self.continue_pending = False
         self.waiting: list[bytes] | None = None  # bytes read while waiting past the cap
+        self.lingering = False
         self._reset()
 
     def _reset(self) -> None:
@@ -477,10 +479,29 @@ class Connection(asyncio.Protocol):
             self.transport.abort()
 
     def close(self) -> None:
-        """Close after what is already written."""
+        """Close after what is already written, lingering so the answer is not lost.
+
+        A client may still be sending (the body of a refused request, a drip of headers) when
+        the last answer goes out. Closing a socket with unread bytes makes the kernel send a
+        reset, which can discard the answer before the client reads it; so the write side is
+        shut first and what arrives is read and dropped until the client closes too, or for
+        ``LINGER_SECONDS`` at most (the "lingering close" of RFC 9112 §9.6).
+        """
         self.closing = True
-        if self.transport is not None:
-            self.transport.close()
+        transport = self.transport
+        if transport is None or self.lingering:
+            return
+        self.lingering = True
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        transport.resume_reading()
+        self.server.loop.call_later(LINGER_SECONDS, transport.close)
+
+    def eof_received(self) -> bool:
+        """The client closed its side: close ours (after what is written)."""
+        return False
 
     # --- httptools callbacks ------------------------------------------------------------------
 
