@@ -34,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         "environment variable in brackets; the option wins.",
     )
     serve.set_defaults(parser=serve)
+    from contracts.command import add_contract_commands  # argparse only: light
+
+    add_contract_commands(commands)
     _option(serve, "host", help="address to bind (default 127.0.0.1)")
     _option(serve, "port", type=int, help="port (default 8080; 0 picks a free one)")
     _option(serve, "secret_key", help="the default app's secret key")
@@ -178,6 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "wait":
         return wait(args.url, args.timeout)
+    if args.command == "contract":
+        from contracts.command import run as contract
+
+        return contract(args)
     return serve(vars(args))
 
 
