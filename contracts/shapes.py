@@ -66,7 +66,7 @@ def shape(value: Any, path: str = "$", key: str = "") -> tuple[Any, dict[str, An
         return out, rules
     if isinstance(value, list):
         return _array(value, path, key)
-    if key in SECRET_ANSWERS and isinstance(value, str):
+    if key in SECRET_ANSWERS and isinstance(value, str) and (key != "code" or value.isdigit()):
         example, pattern = SECRET_ANSWERS[key]
         return example, {path: regex(pattern)}
     if isinstance(value, bool) or value is None:
