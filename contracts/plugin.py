@@ -82,7 +82,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     from contracts.record import contract, write
 
     consumer = config.getoption("moonkey_contract_consumer") or config.rootpath.name
-    path = config.rootpath / str(config.getoption("moonkey_contract"))
+    path = config.invocation_params.dir / str(config.getoption("moonkey_contract"))
     document = contract(consumer, found)
     write(path, document)
     reporter = config.pluginmanager.get_plugin("terminalreporter")

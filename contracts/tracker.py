@@ -200,28 +200,28 @@ class Tracker:
 
     def _path(self, traced: Traced) -> None:
         parts = traced.path.split("/")
-        changed = False
+        template = list(parts)
         for i, part in enumerate(parts):
             if not ID_RE.match(part):
                 continue
             prefix = part.split("_", 1)[0] + "_"
             provided = PATH_VALUES.get(prefix)
+            parts[i] = template[i] = example_id(part)
             if provided == "user_id" and part in self.users:
                 traced.need(states.USER, email=self.users[part])
             elif provided == "totp_id" and part in self.totps.values():
                 owner = next(u for u, t in self.totps.items() if t == part)
                 traced.need(states.TOTP_ENROLLED, email=self.users.get(owner, ""))
+            elif provided == "session_id" and part in self.sessions:
+                session = self.sessions[part]
+                traced.need(states.LIVE_SESSION, email=session.email, factors=session.factors)
             else:
-                parts[i] = example_id(part)
                 continue
-            parts[i] = "${" + provided + "}"
-            changed = True
-        if changed:
-            expression = "/".join(parts)
+            template[i] = "${" + str(provided) + "}"
+        traced.path = "/".join(parts)
+        if template != parts:
+            expression = "/".join(template)
             traced.generators["path"] = {**states.generator("x"), "expression": expression}
-            traced.path = expression.replace("${", "").replace("}", "")
-        else:
-            traced.path = "/".join(parts)
 
     @staticmethod
     def _drop_covered_users(traced: Traced) -> None:

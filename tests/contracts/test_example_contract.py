@@ -124,12 +124,16 @@ def parse_with_pact_ffi(raw: str) -> list[str]:
     return descriptions
 
 
-@pytest.mark.parametrize("workers", [None, "2"], ids=["one-process", "xdist"])
-def test_the_flask_examples_tests_record_a_pact_v4_contract(
-    tmp_path: Path, workers: str | None
+def test_the_flask_examples_tests_record_a_pact_v4_contract_alone_and_under_xdist(
+    tmp_path: Path,
 ) -> None:
-    document, secrets = record(tmp_path, *(["-n", workers] if workers else []))
-    raw = (tmp_path / "contract.json").read_text()
-    check(document, secrets, raw)
-    descriptions = parse_with_pact_ffi(raw)
-    assert sorted(descriptions) == sorted(i["description"] for i in document["interactions"])
+    keys = []
+    for run, extra in (("alone", ()), ("xdist", ("-n", "2"))):
+        (tmp_path / run).mkdir()
+        document, secrets = record(tmp_path / run, *extra)
+        raw = (tmp_path / run / "contract.json").read_text()
+        check(document, secrets, raw)
+        descriptions = parse_with_pact_ffi(raw)
+        assert sorted(descriptions) == sorted(i["description"] for i in document["interactions"])
+        keys.append(sorted(i["key"] for i in document["interactions"]))
+    assert keys[0] == keys[1]  # the workers' parts merged: the same interactions, once each

@@ -215,6 +215,7 @@ def test_an_existing_user_is_a_user_state_and_user_ids_in_the_query_are_generate
     assert listed["request"]["query"] == {"user_id": ["user_000000000000000000000000000"]}
     got = found["get a user → 200"]
     assert got["request"]["generators"]["path"]["expression"] == "/v1/auth/users/${user_id}"
+    assert got["request"]["path"] == "/v1/auth/users/user_000000000000000000000000000"
 
 
 def test_injected_faults_and_dropped_calls_are_left_out() -> None:
