@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from tests.contracts.rules import broken_rules
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "flask_app"
 SECRETS_PLUGIN = """
@@ -101,6 +103,10 @@ def check(document: dict[str, Any], secrets: list[str], raw: str) -> None:
     assert code["expression"] == "${code}"
     for secret in secrets:
         assert secret not in raw, "a secret of the run was written"
+    for interaction in document["interactions"]:
+        response = interaction["response"]
+        rules = response.get("matchingRules", {}).get("body", {})
+        assert broken_rules(response.get("body", {}).get("content"), rules) == []
     keys = [i["key"] for i in document["interactions"]]
     assert len(keys) == len(set(keys))
 

@@ -8,6 +8,7 @@ from typing import Any
 from contracts import states
 from contracts.record import contract, interactions
 from contracts.shapes import JWT_RE, shape
+from tests.contracts.rules import broken_rules
 
 EMAIL = "ada@example.com"
 TOKEN = "SshISGfCKQg2wDDMqUhxzdPGZ3wZPNWaMz97R0hBKeYZ3rc0pcS02eQNfcZwCX0g"
@@ -302,3 +303,27 @@ def test_merging_parts_collapses_by_key() -> None:
     part = interactions(logged_in().entries, OUTBOX)
     again = interactions(logged_in().entries, OUTBOX)
     assert len(contract("app", part + again)["interactions"]) == len(part)
+
+
+def test_every_example_satisfies_its_own_rules() -> None:
+    totp = {
+        "user_id": USER,
+        "totp_id": "totp_abc",
+        "secret": "GQDPJIVDJFJ7L37DR2Q4RU6PYS7RW7TJ",
+        "recovery_codes": ["xluer-vo6sm"],
+        "qr_base64": "iVBORw0KGgoAAAANSUhEUgAAARQ=",
+        "otpauth_uri": "otpauth://totp/x?secret=GQDP",
+        "created_at": "2026-01-01T00:00:00Z",
+        "score": 0.5,
+    }
+    for answer in (session_answer(), ERROR, totp, {"sessions": [], "users": [session_answer()]}):
+        example, rules = shape(answer)
+        assert broken_rules(example, rules) == []
+
+
+def test_the_rule_check_itself_finds_a_broken_example() -> None:
+    rules = {"$.a[*].id": {"matchers": [{"match": "regex", "regex": "^user_"}]}}
+    assert broken_rules({"a": [{"id": "sess_1"}]}, rules) == [
+        "$.a[*].id: 'sess_1' fails {'match': 'regex', 'regex': '^user_'}"
+    ]
+    assert broken_rules({}, rules) == ["$.a[*].id: names nothing"]
