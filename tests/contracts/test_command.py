@@ -90,3 +90,24 @@ def test_record_exits_2_with_one_line_when_nothing_answers(
     assert err.count("\n") == 0
     assert "no fake answers at http://127.0.0.1:9" in err
     assert not (tmp_path / "c.json").exists()
+
+
+def test_record_exits_2_when_the_control_api_refuses_and_works_with_its_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mock_server import MockConfig
+
+    config = MockConfig.from_env(strict=True, control=True, admin_token="the-admin-token")
+    server = MoonkeyMockServer.in_process(config)
+    out = tmp_path / "c.json"
+    argv = ["contract", "record", "--url", server.url, "--consumer", "c", "--out", str(out)]
+    try:
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0
+        assert "answered 401: pass the fake's --admin-token with --api-key" in err
+        assert not out.exists()
+        assert main([*argv, "--api-key", "the-admin-token"]) == 0
+    finally:
+        server.close()
+    assert json.loads(out.read_text())["interactions"] == []
