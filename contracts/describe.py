@@ -57,6 +57,9 @@ def describe(operation_id: str, notes: Iterable[str], status: int, error_type: s
     """``verify a deleted session → 401 invalid_session``."""
     noted = list(notes)
     subject = next((SUBJECTS[n] for n in noted if n in SUBJECTS), "a session")
+    factors = next((n.split(":", 1)[1] for n in noted if n.startswith("factors:")), "")
+    if factors:  # a stepped-up session is another state than a one-factor one
+        subject += f" with factors {factors}"
     user = next((USERS[n] for n in noted if n in USERS), "a user")
     code = next((" with " + CODES[n] for n in noted if n in CODES), "")
     phrase = PHRASES.get(operation_id, _words(operation_id))

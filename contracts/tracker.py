@@ -168,6 +168,8 @@ class Tracker:
         else:
             traced.need(states.LIVE_SESSION, email=session.email, factors=session.factors)
             traced.notes.append("live")
+            if len(session.factors) > 1:
+                traced.notes.append("factors:" + _show(session.factors))
         return self._generated(traced, where, key, key, PLACEHOLDERS.get(key, "sess_" + "0" * 27))
 
     def _otp_code(self, entry: dict[str, Any], traced: Traced, value: str, where: str) -> Any:
