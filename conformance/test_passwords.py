@@ -137,3 +137,22 @@ def test_password_strength_check(api: ApiClient, expect: Expect) -> None:
         strong,
     )
     expect.true(bool(strong_body.get("crack_time_display")), "a crack_time_display", "none")
+
+
+@pytest.mark.rule(
+    "VerifyPassword: the password with its case changed is refused",
+    source=sources.VERIFY_PASSWORD,
+)
+def test_verify_password_is_case_sensitive(flows: Flows, api: ApiClient, expect: Expect) -> None:
+    """A password is compared exactly: the same letters with their case swapped → 400."""
+    login = flows.login()
+    expect.ok(api.post(SET, {"password": PASSWORD, "session_token": login.token}))
+    for changed in (PASSWORD.swapcase(), PASSWORD.lower()):
+        refused = api.post(VERIFY, {"user_id": login.user_id, "password": changed})
+        expect.true(
+            refused.status == 400,
+            f"{changed!r} (the password's case changed) refused with 400",
+            f"HTTP {refused.status}",
+            refused,
+        )
+    expect.ok(api.post(VERIFY, {"user_id": login.user_id, "password": PASSWORD}))

@@ -1,0 +1,118 @@
+"""Broken variants for the rules of issue 25: TOTP window, password case, SIWE domain, step-up.
+
+Each is caught by one named rule (``CAUGHT_BY``: variant → the conformance test that must fail);
+the power test checks that test is among the failures, not just that something failed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mock_server.domain import passwords, sessions, totps, wallets
+from mock_server.models import Session
+
+Variant = Callable[[pytest.MonkeyPatch], None]
+
+
+def totp_window_ten_steps(mp: pytest.MonkeyPatch) -> None:
+    """VerifyTOTP accepts codes up to 10 steps (5 minutes) away, either way."""
+    mp.setattr(totps, "WINDOW", 10)
+
+
+def totp_window_two_steps(mp: pytest.MonkeyPatch) -> None:
+    """VerifyTOTP accepts codes 2 steps away: RFC 6238 allows it, the fake's T2 does not."""
+    mp.setattr(totps, "WINDOW", 2)
+
+
+def password_case_insensitive(mp: pytest.MonkeyPatch) -> None:
+    """VerifyPassword ignores case (the password with its case changed matches)."""
+    original = passwords._matches
+
+    def matches(hashed: str, password: str) -> bool:
+        return any(original(hashed, p) for p in (password, password.swapcase(), password.lower()))
+
+    mp.setattr(passwords, "_matches", matches)
+
+
+def siwe_domain_ignored(mp: pytest.MonkeyPatch) -> None:
+    """SIWE verify ignores the app's allowed domains (the times are still checked)."""
+    original = wallets._check_siwe
+
+    def check(state: Any, app: Any, message: Any) -> None:
+        original(state, dataclasses.replace(app, siwe_domains=()), message)
+
+    mp.setattr(wallets, "_check_siwe", check)
+
+
+def step_up_by_other_user(mp: pytest.MonkeyPatch) -> None:
+    """A factor of user B steps up user A's session (no session/user check)."""
+    credential, authenticate = sessions.credential, sessions.authenticate
+
+    def any_owner(state: Any, app: Any, body: Any, *, owner_id: str | None = None) -> Any:
+        return credential(state, app, body)
+
+    def onto_session_owner(state: Any, app: Any, user: Any, factor: Any, **kwargs: Any) -> Any:
+        existing = kwargs.get("existing")
+        if existing is not None and existing.user_id != user.user_id:
+            user = state.store.get_user(app.app_id, existing.user_id) or user
+        return authenticate(state, app, user, factor, **kwargs)
+
+    mp.setattr(sessions, "credential", any_owner)
+    mp.setattr(sessions, "authenticate", onto_session_owner)
+
+
+def step_up_keeps_token(mp: pytest.MonkeyPatch) -> None:
+    """A step-up adding a factor leaves the old session_token working (no new token)."""
+    original = sessions._extend
+
+    def extend(state: Any, session: Session, *args: Any) -> Session:
+        return dataclasses.replace(original(state, session, *args), token=session.token)
+
+    mp.setattr(sessions, "_extend", extend)
+
+
+def no_device_info(mp: pytest.MonkeyPatch) -> None:
+    """Sessions lack the seed's ``device_info`` object."""
+    original = Session.to_json
+
+    def to_json(self: Session, *, include_token: bool = True) -> Any:
+        body = dict(original(self, include_token=include_token))
+        body.pop("device_info", None)
+        return body
+
+    mp.setattr(Session, "to_json", to_json)
+
+
+VARIANTS: dict[str, Variant] = {
+    "a TOTP code 5 minutes away is accepted": totp_window_ten_steps,
+    "a TOTP code 2 steps away is accepted": totp_window_two_steps,
+    "VerifyPassword ignores case": password_case_insensitive,
+    "SIWE ignores the allowed domains": siwe_domain_ignored,
+    "another user's factor steps up a session": step_up_by_other_user,
+    "a step-up keeps the old session_token": step_up_keeps_token,
+    "sessions lack device_info": no_device_info,
+}
+
+CAUGHT_BY: dict[str, str] = {
+    "a TOTP code 5 minutes away is accepted": "test_verify_totp_refuses_distant_steps",
+    "a TOTP code 2 steps away is accepted": "test_verify_totp_window_is_one_step",
+    "VerifyPassword ignores case": "test_verify_password_is_case_sensitive",
+    "SIWE ignores the allowed domains": "test_verify_siwe_other_domain_is_refused",
+    "another user's factor steps up a session": "test_step_up_with_other_users_factor_refused",
+    "a step-up keeps the old session_token": "test_step_up_rotates_session_token",
+    "sessions lack device_info": "test_sessions_carry_device_info",
+}
+
+SUITE_FILES: dict[str, tuple[str, ...]] = {
+    "a TOTP code 5 minutes away is accepted": ("test_totp.py",),
+    "a TOTP code 2 steps away is accepted": ("test_totp.py",),
+    "VerifyPassword ignores case": ("test_passwords.py",),
+    "SIWE ignores the allowed domains": ("test_wallets.py",),
+    "another user's factor steps up a session": ("test_step_up.py",),
+    "a step-up keeps the old session_token": ("test_step_up.py",),
+    "sessions lack device_info": ("test_step_up.py", "test_session_objects.py"),
+}
