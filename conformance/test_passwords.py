@@ -156,3 +156,20 @@ def test_verify_password_is_case_sensitive(flows: Flows, api: ApiClient, expect:
             refused,
         )
     expect.ok(api.post(VERIFY, {"user_id": login.user_id, "password": PASSWORD}))
+
+
+@pytest.mark.rule(
+    "T11 (the fake's choice): the User says has_password false, then true",
+    source=sources.USERS_TOTP_PASSWORDS_DECISIONS,
+)
+@pytest.mark.decision("T11")
+def test_user_has_password(flows: Flows, api: ApiClient, expect: Expect) -> None:
+    """GetUser's ``has_password`` follows UpdatePasswordBySession; no password object is shown."""
+    login = flows.login()
+    before = api.get(f"/v1/auth/users/{login.user_id}")
+    expect.equal("has_password before", False, expect.field(before, "has_password"), before)
+    expect.ok(api.post(SET, {"password": PASSWORD, "session_token": login.token}))
+    after = api.get(f"/v1/auth/users/{login.user_id}")
+    expect.equal("has_password after", True, expect.field(after, "has_password"), after)
+    found = PASSWORD in json.dumps(after.body)
+    expect.true(not found, "no password in the User", "the password is in it", after)

@@ -201,3 +201,19 @@ def test_verify_totp_refuses_distant_steps(flows: Flows, api: ApiClient, expect:
 def test_verify_totp_window_is_one_step(flows: Flows, api: ApiClient, expect: Expect) -> None:
     """The exact window is the fake's decision T2 (±1 step): 60 s before or after is refused."""
     _refused_both_ways(flows, api, expect, 2)
+
+
+@pytest.mark.rule(
+    "T3 (the fake's choice): CreateTOTP while a verified TOTP exists → 409 duplicate_totp",
+    source=sources.USERS_TOTP_PASSWORDS_DECISIONS,
+)
+@pytest.mark.decision("T3")
+def test_create_totp_twice_is_duplicate(flows: Flows, api: ApiClient, expect: Expect) -> None:
+    """A user holds one TOTP: a second create after activation is refused, the first stays."""
+    user_id = flows.create_user()
+    made, at = create(api, expect, user_id)
+    expect.ok(api.post(VERIFY, {"user_id": user_id, "totp": totp.code(made["secret"], at)}))
+    expect.error(api.post(CREATE, {"user_id": user_id}), 409, "duplicate_totp")
+    user = api.get(f"/v1/auth/users/{user_id}")
+    ids = [t.get("totp_id", t.get("id")) for t in expect.field(user, "totps")]
+    expect.equal("the user's TOTPs", [made["totp_id"]], ids, user)

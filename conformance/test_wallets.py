@@ -296,6 +296,23 @@ def test_verify_siwe_other_domain_is_refused(target: Target, expect: Expect) -> 
         target.control.delete_app(str(app["app_id"]))
 
 
+@pytest.mark.rule(
+    "W6 (the fake's choice): a wallet verify without session_expires_in issues no session",
+    source=sources.WALLETS_DECISIONS,
+)
+@pytest.mark.decision("W6")
+def test_verify_wallet_without_session_request(
+    api: ApiClient, flows: Flows, expect: Expect
+) -> None:
+    """No ``session_expires_in``, no session credential: ``session_token: ""``, ``session: null``."""
+    wallet = MockWallet("ethereum")
+    challenge = str(_begin(api, flows, expect, wallet)["challenge"])
+    verified = _verify(api, wallet, wallet.sign(challenge))
+    body = expect.ok(verified)
+    expect.equal("session_token", "", body.get("session_token"), verified)
+    expect.equal("session", None, body.get("session"), verified)
+
+
 def _begin_time(api: ApiClient) -> float:
     """The target's time (SIWE times must be on its clock, W5)."""
     stamp = api.get("/v1/auth/jwks/default").server_now()

@@ -34,6 +34,7 @@ start_fake() {
   local name=$1
   shift
   LOG="$WORK/$name.log"
+  : >"$LOG" # exists before the first read, however late the server starts
   "$BIN/moonkey-mock" serve --port 0 "$@" >"$LOG" 2>&1 &
   PIDS+=("$!")
   URL=""

@@ -1,4 +1,5 @@
-"""Broken variants for the rules of issue 25: TOTP window, password case, SIWE domain, step-up.
+"""Broken variants for the rules of issue 25: TOTP window, password case, SIWE domain, step-up,
+device_info; and the decisions T3, T11, W6 the suite now checks.
 
 Each is caught by one named rule (``CAUGHT_BY``: variant → the conformance test that must fail);
 the power test checks that test is among the failures, not just that something failed.
@@ -13,7 +14,8 @@ from typing import Any
 import pytest
 
 from mock_server.domain import passwords, sessions, totps, wallets
-from mock_server.models import Session
+from mock_server.errors import DuplicateTotp
+from mock_server.models import Session, User
 
 Variant = Callable[[pytest.MonkeyPatch], None]
 
@@ -87,6 +89,41 @@ def no_device_info(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(Session, "to_json", to_json)
 
 
+def second_totp_replaces_verified(mp: pytest.MonkeyPatch) -> None:
+    """CreateTOTP while a verified TOTP exists replaces it (no 409 duplicate_totp)."""
+    original = totps.create
+
+    def create(state: Any, app: Any, body: Any) -> Any:
+        try:
+            return original(state, app, body)
+        except DuplicateTotp:
+            user = state.store.get_user(app.app_id, body["user_id"])
+            state.store.put_user(dataclasses.replace(user, totps=()))
+            return original(state, app, body)
+
+    mp.setattr(totps, "create", create)
+
+
+def has_password_always_false(mp: pytest.MonkeyPatch) -> None:
+    """The User says ``has_password: false`` even with a password set."""
+    original = User.to_json
+
+    def to_json(self: User) -> Any:
+        return {**original(self), "has_password": False}
+
+    mp.setattr(User, "to_json", to_json)
+
+
+def wallet_verify_always_issues_session(mp: pytest.MonkeyPatch) -> None:
+    """A wallet verify issues a session even without ``session_expires_in``."""
+    original = wallets._complete
+
+    def complete(state: Any, app: Any, registration: Any, user: Any, body: Any, *rest: Any) -> Any:
+        return original(state, app, registration, user, {"session_expires_in": 60, **body}, *rest)
+
+    mp.setattr(wallets, "_complete", complete)
+
+
 VARIANTS: dict[str, Variant] = {
     "a TOTP code 5 minutes away is accepted": totp_window_ten_steps,
     "a TOTP code 2 steps away is accepted": totp_window_two_steps,
@@ -95,6 +132,9 @@ VARIANTS: dict[str, Variant] = {
     "another user's factor steps up a session": step_up_by_other_user,
     "a step-up keeps the old session_token": step_up_keeps_token,
     "sessions lack device_info": no_device_info,
+    "CreateTOTP replaces a verified TOTP": second_totp_replaces_verified,
+    "the User never says has_password": has_password_always_false,
+    "a wallet verify always issues a session": wallet_verify_always_issues_session,
 }
 
 CAUGHT_BY: dict[str, str] = {
@@ -105,6 +145,9 @@ CAUGHT_BY: dict[str, str] = {
     "another user's factor steps up a session": "test_step_up_with_other_users_factor_refused",
     "a step-up keeps the old session_token": "test_step_up_rotates_session_token",
     "sessions lack device_info": "test_sessions_carry_device_info",
+    "CreateTOTP replaces a verified TOTP": "test_create_totp_twice_is_duplicate",
+    "the User never says has_password": "test_user_has_password",
+    "a wallet verify always issues a session": "test_verify_wallet_without_session_request",
 }
 
 SUITE_FILES: dict[str, tuple[str, ...]] = {
@@ -115,4 +158,7 @@ SUITE_FILES: dict[str, tuple[str, ...]] = {
     "another user's factor steps up a session": ("test_step_up.py",),
     "a step-up keeps the old session_token": ("test_step_up.py",),
     "sessions lack device_info": ("test_step_up.py", "test_session_objects.py"),
+    "CreateTOTP replaces a verified TOTP": ("test_totp.py",),
+    "the User never says has_password": ("test_passwords.py",),
+    "a wallet verify always issues a session": ("test_wallets.py",),
 }
