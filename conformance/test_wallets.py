@@ -304,7 +304,7 @@ def test_verify_siwe_other_domain_is_refused(target: Target, expect: Expect) -> 
 def test_verify_wallet_without_session_request(
     api: ApiClient, flows: Flows, expect: Expect
 ) -> None:
-    """No ``session_expires_in``, no session credential: ``session_token: ""``, ``session: null``."""
+    """No ``session_expires_in`` nor session credential: ``session_token: ""``, no session."""
     wallet = MockWallet("ethereum")
     challenge = str(_begin(api, flows, expect, wallet)["challenge"])
     verified = _verify(api, wallet, wallet.sign(challenge))
