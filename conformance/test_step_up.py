@@ -116,3 +116,17 @@ def test_sessions_carry_device_info(flows: Flows, api: ApiClient, expect: Expect
                 f"{where}'s device_info.{name} is a string",
                 repr(info),
             )
+
+
+@pytest.mark.rule(
+    "Step-up (the fake's choice): re-proving a factor the session has keeps its session_token",
+    source=sources.CHOICES,
+)
+@pytest.mark.decision("L10")
+def test_step_up_known_factor_keeps_token(flows: Flows, api: ApiClient, expect: Expect) -> None:
+    """A second email OTP on the same session: same id, same token (other tabs stay logged in)."""
+    login = flows.login()
+    again = flows.verify_otp(login.email, minutes=None, session_token=login.token)
+    body = expect.ok(again)
+    expect.equal("session.id", login.session_id, expect.field(again, "session", "id"), again)
+    expect.equal("session_token", login.token, body.get("session_token"), again)

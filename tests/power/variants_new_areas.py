@@ -77,6 +77,16 @@ def step_up_keeps_token(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(sessions, "_extend", extend)
 
 
+def step_up_always_rotates(mp: pytest.MonkeyPatch) -> None:
+    """Every step-up issues a new session_token, also when the factor was already proven."""
+    original = sessions._extend
+
+    def extend(state: Any, session: Session, *args: Any) -> Session:
+        return dataclasses.replace(original(state, session, *args), token=state.ids.session_token())
+
+    mp.setattr(sessions, "_extend", extend)
+
+
 def no_device_info(mp: pytest.MonkeyPatch) -> None:
     """Sessions lack the seed's ``device_info`` object."""
     original = Session.to_json
@@ -135,6 +145,7 @@ VARIANTS: dict[str, Variant] = {
     "CreateTOTP replaces a verified TOTP": second_totp_replaces_verified,
     "the User never says has_password": has_password_always_false,
     "a wallet verify always issues a session": wallet_verify_always_issues_session,
+    "a re-proven factor rotates the token": step_up_always_rotates,
 }
 
 CAUGHT_BY: dict[str, str] = {
@@ -148,6 +159,7 @@ CAUGHT_BY: dict[str, str] = {
     "CreateTOTP replaces a verified TOTP": "test_create_totp_twice_is_duplicate",
     "the User never says has_password": "test_user_has_password",
     "a wallet verify always issues a session": "test_verify_wallet_without_session_request",
+    "a re-proven factor rotates the token": "test_step_up_known_factor_keeps_token",
 }
 
 SUITE_FILES: dict[str, tuple[str, ...]] = {
@@ -161,4 +173,5 @@ SUITE_FILES: dict[str, tuple[str, ...]] = {
     "CreateTOTP replaces a verified TOTP": ("test_totp.py",),
     "the User never says has_password": ("test_passwords.py",),
     "a wallet verify always issues a session": ("test_wallets.py",),
+    "a re-proven factor rotates the token": ("test_step_up.py",),
 }
