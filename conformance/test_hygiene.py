@@ -1,6 +1,6 @@
 """Real-target hygiene: a deployment that is not the test fake exposes no test door (issue 25).
 
-Skipped on the in-process fake (the suite's own test double). Against any ``--target`` these
+Deselected on the in-process fake (the suite's own test double). Against any ``--target`` these
 fail when the moonkey-mock control plane answers (``GET /_mock/health`` or ``/_mock/state``
 returns 200: whoever reaches it can read and change every key, token and code), or when the
 fake's default keys or the published example key are accepted. Checking a served moonkey-mock on
