@@ -10,6 +10,10 @@ suite starts the fake in-process. Markers:
   reason naming the control, on a target that does not offer it.
 - ``time_dependent``: the test moves time: the ``clock`` control, or real waiting with
   ``--moonkey-real-time``; skipped otherwise.
+- ``decision(id)`` and ``hygiene`` (declared by :mod:`conformance.suite_plugin`): the rule checks
+  moonkey-mock's own decision ``id`` rather than a published fact (off the fake its failure reads
+  "differs from moonkey-mock's decision id" and is counted apart), or a real target's safety
+  (no ``/_mock/``, no published or default key; skipped on the in-process fake).
 """
 
 from __future__ import annotations
@@ -100,9 +104,11 @@ def users(flows: Flows) -> Flows:
 
 
 @pytest.fixture
-def expect(request: pytest.FixtureRequest) -> Expect:
-    """Expectations bound to the test's ``rule`` marker."""
-    return Expect(suite_plugin.rule_of(request.node) or UNNAMED_RULE)
+def expect(request: pytest.FixtureRequest, target: Target) -> Expect:
+    """Expectations bound to the test's ``rule`` marker (and ``decision``, off the fake)."""
+    decision = suite_plugin.decision_of(request.node)
+    differs = decision if decision and not target.in_process else None
+    return Expect(suite_plugin.rule_of(request.node) or UNNAMED_RULE, differs)
 
 
 @pytest.fixture

@@ -25,13 +25,23 @@ class ConformanceFailure(AssertionError):
     """
 
     def __init__(
-        self, rule: str, expected: str, observed: str, exchange: Exchange | None = None
+        self,
+        rule: str,
+        expected: str,
+        observed: str,
+        exchange: Exchange | None = None,
+        *,
+        decision: str | None = None,
     ) -> None:
         self.rule = rule
         self.expected = expected
         self.observed = observed
         self.exchange = exchange
-        lines = [f"[{rule}]", f"  expected: {expected}", f"  observed: {observed}"]
+        self.decision = decision
+        head = f"[{rule}]"
+        if decision:
+            head = f"differs from moonkey-mock's decision {decision}: {head}"
+        lines = [head, f"  expected: {expected}", f"  observed: {observed}"]
         if exchange is not None:
             lines.append(f"  request:  {exchange.summary()}")
             lines.append(f"  response: {exchange.answer()}")
@@ -62,14 +72,17 @@ class Expect:
 
     Args:
         rule: the rule the test checks (its ``@pytest.mark.rule`` text).
+        decision: the moonkey-mock decision the rule checks (its ``decision`` marker), when the
+            target is not the fake: a failure then reads "differs from moonkey-mock's decision".
     """
 
-    def __init__(self, rule: str) -> None:
+    def __init__(self, rule: str, decision: str | None = None) -> None:
         self.rule = rule
+        self.decision = decision
 
     def fail(self, expected: str, observed: str, exchange: Exchange | None = None) -> None:
         """Raise a failure of this rule."""
-        raise ConformanceFailure(self.rule, expected, observed, exchange)
+        raise ConformanceFailure(self.rule, expected, observed, exchange, decision=self.decision)
 
     def ok(self, exchange: Exchange, status: int = 200) -> dict[str, Any]:
         """``exchange`` answered ``status``; returns its JSON body."""

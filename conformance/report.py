@@ -2,6 +2,10 @@
 
 Each test names its rule with ``@pytest.mark.rule("D13: ...")``; several tests (or parameters)
 may check one rule. The summary prints at the end of the run and is written as Markdown.
+
+A rule marked ``@pytest.mark.decision("L10")`` checks one of moonkey-mock's own decisions; on a
+target other than the in-process fake its failure is a *difference* (``DIFF``), counted apart
+from the failures of published rules.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PASSED, FAILED, SKIPPED = "passed", "failed", "skipped"
+DIFFERS = "differs"
 _RANK = {FAILED: 0, SKIPPED: 1, PASSED: 2}
 _NUMBER = re.compile(r"(\d+)")
 
@@ -33,6 +38,7 @@ class RuleResult:
     outcomes: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    decision: str = ""
 
     @property
     def status(self) -> str:
@@ -67,6 +73,8 @@ class RuleReport:
         self.target = ""
         self.cleanup_problems: list[str] = []
         self.fail_on_skip = False
+        # off the in-process fake, failed decision rules are differences, not failures
+        self.real_target = False
 
     def record(self, rule: str, nodeid: str, outcome: str, reason: str = "") -> None:
         """Record one test phase's outcome (a failure anywhere wins over a pass)."""
@@ -81,12 +89,20 @@ class RuleReport:
         """Where ``rule`` is documented (a public URL or a ``docs/decisions.md`` entry)."""
         self.rules.setdefault(rule, RuleResult(rule)).source = source
 
+    def decide(self, rule: str, decision: str) -> None:
+        """``rule`` checks moonkey-mock's decision ``decision`` (its ``decision`` marker)."""
+        self.rules.setdefault(rule, RuleResult(rule)).decision = decision
+
+    def differs(self, result: RuleResult) -> bool:
+        """A failed decision rule on a target that is not the in-process fake."""
+        return self.real_target and bool(result.decision) and result.status == FAILED
+
     def totals(self) -> dict[str, int]:
-        """Rules per status."""
+        """Rules per status (failed decision rules off the fake under ``differs``)."""
         totals: dict[str, int] = defaultdict(int)
         for result in self.rules.values():
-            totals[result.status] += 1
-        return {key: totals[key] for key in (PASSED, FAILED, SKIPPED)}
+            totals[DIFFERS if self.differs(result) else result.status] += 1
+        return {key: totals[key] for key in (PASSED, FAILED, DIFFERS, SKIPPED)}
 
     def partly_skipped(self) -> int:
         """Rules that passed or failed although some of their tests were skipped."""
@@ -105,8 +121,11 @@ class RuleReport:
         totals = self.totals()
         line = (
             f"{self.checked()} of {len(self.rules)} rules checked: {totals[PASSED]} passed, "
-            f"{totals[FAILED]} failed; {totals[SKIPPED]} skipped"
+            f"{totals[FAILED]} failed"
         )
+        if self.real_target:
+            line += f", {totals[DIFFERS]} differ from moonkey-mock's decisions"
+        line += f"; {totals[SKIPPED]} skipped"
         if self.partly_skipped():
             line += f" (and {self.partly_skipped()} checked only in part)"
         return line
@@ -123,7 +142,10 @@ class RuleReport:
         marks = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP"}
         lines = [f"target: {self.target}"] if self.target else []
         for result in self.ordered():
-            line = f"{marks[result.status]}  {result.rule}  ({result.detail()})"
+            mark = "DIFF" if self.differs(result) else marks[result.status]
+            line = f"{mark}  {result.rule}  ({result.detail()})"
+            if self.differs(result):
+                line = f"{line}  differs from moonkey-mock's decision {result.decision}"
             if result.status == FAILED and result.source:
                 line += f"  see {result.source}"
             lines.append(line)
@@ -147,7 +169,8 @@ class RuleReport:
         for result in self.ordered():
             detail = result.detail().replace("|", "\\|")
             rule = result.rule.replace("|", "\\|")
-            out.append(f"| {result.status} | {rule} | {result.source} | {detail} |")
+            status = DIFFERS if self.differs(result) else result.status
+            out.append(f"| {status} | {rule} | {result.source} | {detail} |")
         return "\n".join(out) + "\n"
 
     def write(self, path: Path) -> None:

@@ -59,6 +59,10 @@ VERIFY_SIWE_WALLET_REGISTRATION = (
 )
 DELETE_USER_WALLET = f"{API}/operation-deleteuserwallet"
 
+# standards the new-area rules cite (issue 25)
+RFC_6238 = "https://www.rfc-editor.org/rfc/rfc6238#section-5.2"
+EIP_4361 = "https://eips.ethereum.org/EIPS/eip-4361"
+
 # docs/decisions.md sections
 DECISIONS = "docs/decisions.md#binding-decisions-as-implemented"
 CHOICES = "docs/decisions.md#choices-the-sources-leave-open-12-and-others"
@@ -70,6 +74,7 @@ USERS_TOTP_PASSWORDS_DECISIONS = (
 )
 WEBAUTHN_DECISIONS = "docs/decisions.md#webauthn--passkeys-issue-13"
 WALLETS_DECISIONS = "docs/decisions.md#wallets-login-issue-12"
+NEW_AREAS_RULES = "docs/decisions.md#conformance-rules-on-the-new-areas-issue-25"
 
 PUBLIC_PREFIXES = (
     "https://docs.streambird.io/",
@@ -77,6 +82,8 @@ PUBLIC_PREFIXES = (
     "https://docs.moonkey.fun/",
     "https://github.com/streambird/",
     "docs/decisions.md#",
+    "https://www.rfc-editor.org/",
+    "https://eips.ethereum.org/",
 )
 
 

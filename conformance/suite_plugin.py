@@ -13,6 +13,13 @@ collected, see ``conformance/conftest.py``):
 - ``--moonkey-fail-on-skip``: a run in which any rule was skipped fails (CI that must check
   everything).
 
+Markers: ``decision(id)`` on a rule that checks one of moonkey-mock's own decisions
+(``docs/decisions.md`` entry ``id``) where the published reference is silent: against a target
+that is not the in-process fake its failure reads "differs from moonkey-mock's decision id" and
+the summary counts it apart from failures of published rules (``-m "not decision"`` deselects
+them); ``hygiene`` on the real-target safety rules (no ``/_mock/`` control plane, no published
+or default key accepted), which ``-m "not hygiene"`` deselects for a served test fake.
+
 A named target is checked once, after collection and before any test runs (URL, reachable,
 MoonKey's error body, key accepted: :func:`conformance.target.preflight`); a set-up mistake
 ends the run with one message and pytest's usage-error exit status (4).
@@ -83,6 +90,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the ``decision`` and ``hygiene`` markers."""
+    config.addinivalue_line(
+        "markers",
+        "decision(id): the rule checks moonkey-mock's decision id (docs/decisions.md), not a "
+        "published fact; off the fake a failure is counted as a difference",
+    )
+    config.addinivalue_line(
+        "markers", "hygiene: a real target's safety (no /_mock/, no published or default key)"
+    )
+
+
 def _option(config: pytest.Config, name: str, alias: str | None = None) -> Any:
     value = config.getoption(name, default=None)
     if value is None and alias:
@@ -127,6 +146,7 @@ def connect(config: pytest.Config) -> Target:
         report = config.stash.get(REPORT_KEY, None)
         if report is not None:
             report.target = target.describe()
+            report.real_target = not target.in_process
     return target
 
 
@@ -222,6 +242,12 @@ def rule_of(item: pytest.Item) -> str | None:
     return str(marker.args[0]) if marker and marker.args else None
 
 
+def decision_of(item: pytest.Item) -> str | None:
+    """The moonkey-mock decision a rule checks (its ``decision`` marker), if any."""
+    marker = item.get_closest_marker("decision")
+    return str(marker.args[0]) if marker and marker.args else None
+
+
 def source_of(item: pytest.Item) -> str | None:
     """Where the rule is documented: the ``rule`` marker's ``source`` (a public URL)."""
     marker = item.get_closest_marker("rule")
@@ -243,7 +269,17 @@ class SuiteReporter:
             connect(self.config)
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Put each test's rule into its JUnit XML properties."""
+        """Put each test's rule into its JUnit XML properties; no hygiene rule on the fake.
+
+        The hygiene rules concern a real target: on the in-process fake (the suite's own test
+        double) they are deselected, so ``--moonkey-fail-on-skip`` is not tripped by them.
+        """
+        target = self.config.stash.get(TARGET_KEY, None)
+        if target is not None and target.in_process:
+            dropped = [item for item in items if item.get_closest_marker("hygiene")]
+            if dropped:
+                items[:] = [item for item in items if not item.get_closest_marker("hygiene")]
+                self.config.hook.pytest_deselected(items=dropped)
         for item in items:
             rule = rule_of(item)
             if rule:
@@ -251,6 +287,9 @@ class SuiteReporter:
                 source = source_of(item)
                 if source:
                     item.user_properties.append(("source", source))
+                decision = decision_of(item)
+                if decision:
+                    item.user_properties.append(("decision", decision))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Record each phase's outcome under the test's rule."""
@@ -261,6 +300,9 @@ class SuiteReporter:
         source = properties.get("source")
         if isinstance(source, str):
             self.report.cite(rule, source)
+        decision = properties.get("decision")
+        if isinstance(decision, str):
+            self.report.decide(rule, decision)
         # schemathesis gives every operation the function's node id; its label is in head_line
         test = report.head_line or report.nodeid
         if report.failed:

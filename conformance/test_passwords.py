@@ -137,3 +137,39 @@ def test_password_strength_check(api: ApiClient, expect: Expect) -> None:
         strong,
     )
     expect.true(bool(strong_body.get("crack_time_display")), "a crack_time_display", "none")
+
+
+@pytest.mark.rule(
+    "VerifyPassword: the password with its case changed is refused",
+    source=sources.VERIFY_PASSWORD,
+)
+def test_verify_password_is_case_sensitive(flows: Flows, api: ApiClient, expect: Expect) -> None:
+    """A password is compared exactly: the same letters with their case swapped → 400."""
+    login = flows.login()
+    expect.ok(api.post(SET, {"password": PASSWORD, "session_token": login.token}))
+    for changed in (PASSWORD.swapcase(), PASSWORD.lower()):
+        refused = api.post(VERIFY, {"user_id": login.user_id, "password": changed})
+        expect.true(
+            refused.status == 400,
+            f"{changed!r} (the password's case changed) refused with 400",
+            f"HTTP {refused.status}",
+            refused,
+        )
+    expect.ok(api.post(VERIFY, {"user_id": login.user_id, "password": PASSWORD}))
+
+
+@pytest.mark.rule(
+    "T11 (the fake's choice): the User says has_password false, then true",
+    source=sources.USERS_TOTP_PASSWORDS_DECISIONS,
+)
+@pytest.mark.decision("T11")
+def test_user_has_password(flows: Flows, api: ApiClient, expect: Expect) -> None:
+    """GetUser's ``has_password`` follows UpdatePasswordBySession; no password object is shown."""
+    login = flows.login()
+    before = api.get(f"/v1/auth/users/{login.user_id}")
+    expect.equal("has_password before", False, expect.field(before, "has_password"), before)
+    expect.ok(api.post(SET, {"password": PASSWORD, "session_token": login.token}))
+    after = api.get(f"/v1/auth/users/{login.user_id}")
+    expect.equal("has_password after", True, expect.field(after, "has_password"), after)
+    found = PASSWORD in json.dumps(after.body)
+    expect.true(not found, "no password in the User", "the password is in it", after)

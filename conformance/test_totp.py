@@ -172,3 +172,48 @@ def test_delete_user_totp(flows: Flows, api: ApiClient, expect: Expect) -> None:
     user = api.get(f"/v1/auth/users/{login.user_id}")
     expect.equal("user.totps", [], expect.field(user, "totps"), user)
     expect.error(api.delete(path), 404, "totp_not_found")
+
+
+def _refused_both_ways(flows: Flows, api: ApiClient, expect: Expect, steps: int) -> None:
+    """Codes ``steps`` 30-second steps before and after now are refused; now's still works."""
+    user_id = flows.create_user()
+    made, at = create(api, expect, user_id)
+    for offset in (-steps, steps):
+        sent = {"user_id": user_id, "totp": totp.code(made["secret"], at + offset * 30)}
+        expect.error(api.post(VERIFY, sent), 400, "invalid_totp")
+    expect.ok(api.post(VERIFY, {"user_id": user_id, "totp": totp.code(made["secret"], at)}))
+
+
+@pytest.mark.rule(
+    "RFC 6238 section 5.2: a TOTP code 5 minutes old or 5 minutes ahead is refused",
+    source=sources.RFC_6238,
+)
+def test_verify_totp_refuses_distant_steps(flows: Flows, api: ApiClient, expect: Expect) -> None:
+    """RFC 6238 §5.2 allows a small window (the guide: one step each way), not ±10 steps."""
+    _refused_both_ways(flows, api, expect, 10)
+
+
+@pytest.mark.rule(
+    "T2 (moonkey-mock's window): a code two steps away is refused, either way",
+    source=sources.USERS_TOTP_PASSWORDS_DECISIONS,
+)
+@pytest.mark.decision("T2")
+def test_verify_totp_window_is_one_step(flows: Flows, api: ApiClient, expect: Expect) -> None:
+    """The exact window is the fake's decision T2 (±1 step): 60 s before or after is refused."""
+    _refused_both_ways(flows, api, expect, 2)
+
+
+@pytest.mark.rule(
+    "T3 (the fake's choice): CreateTOTP while a verified TOTP exists → 409 duplicate_totp",
+    source=sources.USERS_TOTP_PASSWORDS_DECISIONS,
+)
+@pytest.mark.decision("T3")
+def test_create_totp_twice_is_duplicate(flows: Flows, api: ApiClient, expect: Expect) -> None:
+    """A user holds one TOTP: a second create after activation is refused, the first stays."""
+    user_id = flows.create_user()
+    made, at = create(api, expect, user_id)
+    expect.ok(api.post(VERIFY, {"user_id": user_id, "totp": totp.code(made["secret"], at)}))
+    expect.error(api.post(CREATE, {"user_id": user_id}), 409, "duplicate_totp")
+    user = api.get(f"/v1/auth/users/{user_id}")
+    ids = [t.get("totp_id", t.get("id")) for t in expect.field(user, "totps")]
+    expect.equal("the user's TOTPs", [made["totp_id"]], ids, user)

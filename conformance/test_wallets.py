@@ -22,6 +22,7 @@ from conformance import sources
 from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.flows import Flows
+from conformance.target import Target
 from conformance.timing import TimeTravel
 from conformance.wallet import MockWallet
 
@@ -264,6 +265,52 @@ def test_delete_user_wallet_unlinks(api: ApiClient, flows: Flows, expect: Expect
     user = api.get(f"/v1/auth/users/{user_id}")
     ids = [w.get("id") for w in expect.ok(user).get("wallets", [])]
     expect.true(wallet_id not in ids, f"{wallet_id} gone from user.wallets", f"wallets {ids}", user)
+
+
+@pytest.mark.rule(
+    "EIP-4361 / W5: a SIWE message for a domain the app does not allow is refused",
+    source=sources.EIP_4361,
+)
+@pytest.mark.needs_control("apps")
+def test_verify_siwe_other_domain_is_refused(target: Target, expect: Expect) -> None:
+    """EIP-4361's phishing defence: the app allows ``localhost``; ``evil.example`` → 400.
+
+    An app of its own (``siwe_domains: [localhost]``); the allowed domain still logs in.
+    """
+    app = target.control.create_app(siwe_domains=["localhost"])
+    keys = app.get("secret_keys") or [app.get("secret_key")]
+    client = target.client(str(keys[0]))
+    try:
+        wallet = MockWallet("ethereum")
+        for domain, allowed in (("evil.example", False), ("localhost", True)):
+            made = client.post(NONCE, {"wallet_type": "ethereum", "public_address": wallet.address})
+            nonce = str(expect.field(made, "nonce"))
+            message = wallet.siwe_message(nonce, domain=domain, issued_at=_begin_time(client))
+            verified = _siwe(client, wallet, message)
+            if allowed:
+                expect.ok(verified)
+            else:
+                expect.error(verified, 400, "invalid_siwe_message")
+    finally:
+        client.close()
+        target.control.delete_app(str(app["app_id"]))
+
+
+@pytest.mark.rule(
+    "W6 (the fake's choice): a wallet verify without session_expires_in issues no session",
+    source=sources.WALLETS_DECISIONS,
+)
+@pytest.mark.decision("W6")
+def test_verify_wallet_without_session_request(
+    api: ApiClient, flows: Flows, expect: Expect
+) -> None:
+    """No ``session_expires_in`` nor session credential: ``session_token: ""``, no session."""
+    wallet = MockWallet("ethereum")
+    challenge = str(_begin(api, flows, expect, wallet)["challenge"])
+    verified = _verify(api, wallet, wallet.sign(challenge))
+    body = expect.ok(verified)
+    expect.equal("session_token", "", body.get("session_token"), verified)
+    expect.equal("session", None, body.get("session"), verified)
 
 
 def _begin_time(api: ApiClient) -> float:

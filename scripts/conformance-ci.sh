@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The conformance suite three ways, as CI runs it (make conformance):
 #   1. against the fake started in-process by the suite;
-#   2. against a separately started `moonkey-mock serve` process (control API on);
-#   3. against `moonkey-mock serve --no-control`, a stand-in for a real deployment: the tests that
-#      need a control are skipped with reasons, codes come from the fake's console log;
+#   2. against a separately started `moonkey-mock serve` process (control API on; a test double on
+#      purpose, so the real-target hygiene rules are deselected: -m "not hygiene");
+#   3. against `moonkey-mock serve --no-control` with keys of its own, a stand-in for a real
+#      deployment: the tests that need a control are skipped with reasons, codes come from the
+#      fake's console log, and the hygiene rules run (no /_mock/, no default key);
 #   4. plain schemathesis (`st run openapi.yaml`, default checks, the shipped schemathesis.toml)
 #      against the first `moonkey-mock serve`.
 # Reports (JUnit XML + per-rule summaries) go to reports/. Servers are killed on exit.
@@ -32,6 +34,7 @@ start_fake() {
   local name=$1
   shift
   LOG="$WORK/$name.log"
+  : >"$LOG" # exists before the first read, however late the server starts
   "$BIN/moonkey-mock" serve --port 0 "$@" >"$LOG" 2>&1 &
   PIDS+=("$!")
   URL=""
@@ -74,10 +77,13 @@ SERVE_URL=$URL
 SERVE_KEY=$KEY
 # shellcheck disable=SC2046
 timed serve "$BIN/moonkey-mock" conformance --target "$URL" --api-key "$KEY" \
-  --moonkey-public-token "$PUBLIC" -q $(reports serve) "${EXTRA[@]}"
+  --moonkey-public-token "$PUBLIC" -m "not hygiene" -q $(reports serve) "${EXTRA[@]}"
 
 # 3. no control API: a real deployment's view; codes read from the console log
-start_fake no-control --no-control
+RANDOM48='import secrets, string; print("".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(48)))'
+OWN_KEY="sk_test_$("$BIN/python" -c "$RANDOM48")"
+OWN_PUBLIC="pk_test_$("$BIN/python" -c "$RANDOM48")"
+start_fake no-control --no-control --secret-key "$OWN_KEY" --public-token "$OWN_PUBLIC"
 # shellcheck disable=SC2046
 timed no-control "$BIN/moonkey-mock" conformance --target "$URL" --api-key "$KEY" \
   --moonkey-public-token "$PUBLIC" \

@@ -14,7 +14,7 @@ import pytest
 
 from mock_server import MockConfig
 from tests.power.runner import UNBROKEN, Outcome, save, serve_and_run
-from tests.power.variants import SUITE_FILES, VARIANTS
+from tests.power.variants import EXPECTED_FAILURES, SUITE_FILES, VARIANTS
 
 
 def _run(name: str, signing_key_file: str, tmp_path: Path, pytestconfig: pytest.Config) -> Outcome:
@@ -40,3 +40,8 @@ def test_power_variant_is_killed(
     """At least one conformance test fails against the broken variant."""
     outcome = _run(name, signing_key_file, tmp_path, pytestconfig)
     assert outcome.killed, f"variant '{name}' survived the suite:\n{outcome.output}"
+    caught_by = EXPECTED_FAILURES.get(name)
+    if caught_by is not None:
+        assert any(caught_by in failed for failed in outcome.failed), (
+            f"variant '{name}' was not caught by {caught_by} (failed: {outcome.failed})"
+        )

@@ -158,6 +158,9 @@ VARIANTS: dict[str, Variant] = {
 }
 
 from tests.power.variants_conformance import VARIANTS as CONFORMANCE_VARIANTS  # noqa: E402
+from tests.power.variants_new_areas import CAUGHT_BY  # noqa: E402
+from tests.power.variants_new_areas import SUITE_FILES as NEW_AREA_FILES  # noqa: E402
+from tests.power.variants_new_areas import VARIANTS as NEW_AREA_VARIANTS  # noqa: E402
 from tests.power.variants_totp import VARIANTS as TOTP_VARIANTS  # noqa: E402
 from tests.power.variants_wallets import VARIANTS as WALLET_VARIANTS  # noqa: E402
 from tests.power.variants_webauthn import VARIANTS as WEBAUTHN_VARIANTS  # noqa: E402
@@ -166,6 +169,7 @@ VARIANTS.update(TOTP_VARIANTS)
 VARIANTS.update(WEBAUTHN_VARIANTS)
 VARIANTS.update(WALLET_VARIANTS)
 VARIANTS.update(CONFORMANCE_VARIANTS)
+VARIANTS.update(NEW_AREA_VARIANTS)
 
 # The rule files run against a variant of one area (the others cannot see it): the session and
 # envelope variants face the whole behaviour suite.
@@ -173,4 +177,7 @@ SUITE_FILES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(TOTP_VARIANTS, ("test_totp.py", "test_passwords.py", "test_users_update.py")),
     **dict.fromkeys(WEBAUTHN_VARIANTS, ("test_webauthn.py",)),
     **dict.fromkeys(WALLET_VARIANTS, ("test_wallets.py",)),
+    **NEW_AREA_FILES,
 }
+# variant → the conformance test (rule) that must be among its failures
+EXPECTED_FAILURES: dict[str, str] = {**CAUGHT_BY}

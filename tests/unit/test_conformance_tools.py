@@ -9,7 +9,7 @@ import pytest
 from conformance import command, log_reader
 from conformance.client import Exchange
 from conformance.expect import ConformanceFailure, Expect, envelope_problems
-from conformance.report import FAILED, PASSED, SKIPPED, RuleReport
+from conformance.report import DIFFERS, FAILED, PASSED, SKIPPED, RuleReport
 
 GOOD = {
     "status_code": 401,
@@ -60,7 +60,7 @@ def test_rule_report_failure_wins_and_skips_keep_reasons(tmp_path: Path) -> None
     report.record("R2", "t2", SKIPPED, "needs the 'clock' control")
     report.record("R3", "t3", PASSED)
     assert [r.status for r in report.ordered()] == [FAILED, SKIPPED, PASSED]
-    assert report.totals() == {PASSED: 1, FAILED: 1, SKIPPED: 1}
+    assert report.totals() == {PASSED: 1, FAILED: 1, DIFFERS: 0, SKIPPED: 1}
     assert "needs the 'clock' control" in report.lines()[1]
     report.write(tmp_path / "out" / "summary.md")
     assert "| failed | R1 |  | 1 failed: t1 |" in (tmp_path / "out" / "summary.md").read_text()
@@ -95,3 +95,18 @@ def test_command_translates_its_options_and_passes_the_rest() -> None:
     assert args[args.index("--moonkey-api-key") + 1] == "sk_test_k"
     assert args[-2:] == ["-k", "jwt"]
     assert "--ignore" in command.pytest_args(["--no-schema"])
+
+
+def test_rule_report_counts_decision_differences_apart() -> None:
+    """Off the fake, a failed decision rule is a difference (DIFF), not a failure."""
+    report = RuleReport()
+    report.record("published", "t1", FAILED)
+    report.record("T2 window", "t2", FAILED)
+    report.decide("T2 window", "T2")
+    assert report.totals()[FAILED] == 2
+    report.real_target = True
+    assert report.totals() == {PASSED: 0, FAILED: 1, DIFFERS: 1, SKIPPED: 0}
+    assert "1 failed, 1 differ from moonkey-mock's decisions" in report.totals_line()
+    assert any(
+        line.startswith("DIFF  T2 window") and "decision T2" in line for line in report.lines()
+    )
