@@ -88,6 +88,7 @@ class Tracker:
 
     def __init__(self, outbox: list[dict[str, Any]] | None = None) -> None:
         self.codes = {str(m["code"]): m for m in outbox or () if m.get("code")}
+        self.links = {str(m["token"]): m for m in outbox or () if m.get("token")}
         self.sessions: dict[str, Session] = {}  # by token, JWT and session id
         self.users: dict[str, str] = {}  # user id -> email
         self.methods: dict[str, str] = {}  # OTP method/email id -> email
@@ -131,6 +132,9 @@ class Tracker:
             return self._otp_code(entry, traced, value, where)
         if key in ("totp", "totp_code") or (key == "code" and "totp" in entry["path"]):
             return self._totp_code(entry, traced, key, where)
+        if key == "token" and value in self.links:
+            traced.need(states.MAGIC_LINK_SENT, email=str(self.links[value].get("to", "")))
+            return self._generated(traced, where, key, "token", PLACEHOLDERS["token"])
         if key in PASSWORD_KEYS:
             traced.request_rules[f"$.{key}"] = {
                 "combine": "AND",

@@ -327,3 +327,35 @@ def test_the_rule_check_itself_finds_a_broken_example() -> None:
         "$.a[*].id: 'sess_1' fails {'match': 'regex', 'regex': '^user_'}"
     ]
     assert broken_rules({}, rules) == ["$.a[*].id: names nothing"]
+
+
+def test_a_magic_link_token_from_the_outbox_is_a_magic_link_sent_state() -> None:
+    token = "CzJ1WTtyCF2wqhavQYiy9m7GayazthwamK4DKC07Ac6B2Fmn"
+    outbox = [{"kind": "magic_link", "to": EMAIL, "token": token, "code": ""}]
+    journal = Journal()
+    journal.add(
+        "VerifyMagicToken",
+        "POST",
+        "/v1/auth/magic_links/verify",
+        {"token": token},
+        200,
+        session_answer(),
+    )
+    journal.add(
+        "VerifyMagicToken",
+        "POST",
+        "/v1/auth/magic_links/verify",
+        {"token": "forged"},
+        400,
+        {**ERROR, "status_code": 400, "error_type": "invalid_magic_token"},
+    )
+    found = by_description(interactions(journal.entries, outbox))
+    redeemed = found["verify a magic-link token → 200"]
+    assert redeemed["providerStates"] == [
+        {"name": f"a magic link sent to {EMAIL}", "params": {"email": EMAIL}}
+    ]
+    assert redeemed["request"]["generators"] == {"body": {"$.token": states.generator("token")}}
+    forged = found["verify a magic-link token → 400 invalid_magic_token"]
+    assert forged["providerStates"] == []
+    assert "generators" not in forged["request"]
+    assert token not in json.dumps(found)
