@@ -98,6 +98,8 @@ class Tracker:
         """The states and placeholders of one call; then learn from its answer."""
         traced = Traced(path=str(entry["path"]))
         body = entry.get("body")
+        if body == {} and entry["method"] in ("GET", "HEAD"):
+            body = None  # the journal's empty body of a call that sent none
         if isinstance(body, dict):
             traced.body = {k: self._value(entry, traced, k, v, "body") for k, v in body.items()}
             self._drop_covered_users(traced)

@@ -202,7 +202,7 @@ def test_an_existing_user_is_a_user_state_and_user_ids_in_the_query_are_generate
         "ListSessions",
         "GET",
         "/v1/auth/sessions/list",
-        None,
+        {},
         200,
         {"sessions": []},
         query={"user_id": USER},
@@ -214,6 +214,8 @@ def test_an_existing_user_is_a_user_state_and_user_ids_in_the_query_are_generate
     listed = found["list a user's sessions → 200"]
     assert listed["request"]["generators"] == {"query": {"user_id": states.generator("user_id")}}
     assert listed["request"]["query"] == {"user_id": ["user_000000000000000000000000000"]}
+    assert "body" not in listed["request"]
+    assert "headers" not in listed["request"]
     got = found["get a user → 200"]
     assert got["request"]["generators"]["path"]["expression"] == "/v1/auth/users/${user_id}"
     assert got["request"]["path"] == "/v1/auth/users/user_000000000000000000000000000"
