@@ -116,6 +116,9 @@ class Tracker:
     def _value(
         self, entry: dict[str, Any], traced: Traced, key: str, value: Any, where: str
     ) -> Any:
+        if isinstance(value, dict | list):
+            self._known_emails(traced, value)  # a search by a user's email needs the user
+            return value
         if not isinstance(value, str):
             return value
         if key in SESSION_KEYS or key == "session_id":
@@ -155,6 +158,15 @@ class Tracker:
         if key == "code" or (ID_RE.match(value) and key.endswith("_id")):
             return CODE_EXAMPLE if key == "code" else example_id(value)
         return value
+
+    def _known_emails(self, traced: Traced, value: Any) -> None:
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            for item in value:
+                self._known_emails(traced, item)
+        elif isinstance(value, str) and value in self.users.values():
+            traced.need(states.USER, email=value)
 
     def _session_value(
         self, entry: dict[str, Any], traced: Traced, key: str, value: str, where: str
