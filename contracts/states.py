@@ -87,3 +87,14 @@ def kind_named(name: str) -> StateKind | None:
 def generator(value_key: str) -> dict[str, str]:
     """A Pact v4 provider-state generator injecting the set-up's ``value_key``."""
     return {"type": "ProviderState", "expression": "${" + value_key + "}", "dataType": "STRING"}
+
+
+# Added by the recorder (docs/decisions.md K10): a magic link waiting to be redeemed.
+MAGIC_LINK_SENT = StateKind(
+    "magic_link_sent",
+    "a magic link sent to {email}",
+    ("email",),
+    ("token", "user_id", "email"),  # token: the link's token, unredeemed at set-up time
+)
+KINDS = (*KINDS, MAGIC_LINK_SENT)
+BY_NAME = {kind.name: kind for kind in KINDS}

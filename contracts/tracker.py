@@ -9,14 +9,12 @@ with a provider-state generator, so a verifier injects the value its own set-up 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from contracts import states
+from contracts.preview import readable
 from contracts.shapes import ID_RE, example_id
 from contracts.states import StateKind
 
@@ -88,6 +86,7 @@ class Tracker:
 
     def __init__(self, outbox: list[dict[str, Any]] | None = None) -> None:
         self.codes = {str(m["code"]): m for m in outbox or () if m.get("code")}
+        self.links = {str(m["token"]): m for m in outbox or () if m.get("token")}
         self.sessions: dict[str, Session] = {}  # by token, JWT and session id
         self.users: dict[str, str] = {}  # user id -> email
         self.methods: dict[str, str] = {}  # OTP method/email id -> email
@@ -97,6 +96,8 @@ class Tracker:
         """The states and placeholders of one call; then learn from its answer."""
         traced = Traced(path=str(entry["path"]))
         body = entry.get("body")
+        if body == {} and entry["method"] in ("GET", "HEAD"):
+            body = None  # the journal's empty body of a call that sent none
         if isinstance(body, dict):
             traced.body = {k: self._value(entry, traced, k, v, "body") for k, v in body.items()}
             self._drop_covered_users(traced)
@@ -113,6 +114,9 @@ class Tracker:
     def _value(
         self, entry: dict[str, Any], traced: Traced, key: str, value: Any, where: str
     ) -> Any:
+        if isinstance(value, dict | list):
+            self._known_emails(traced, value)  # a search by a user's email needs the user
+            return value
         if not isinstance(value, str):
             return value
         if key in SESSION_KEYS or key == "session_id":
@@ -131,6 +135,9 @@ class Tracker:
             return self._otp_code(entry, traced, value, where)
         if key in ("totp", "totp_code") or (key == "code" and "totp" in entry["path"]):
             return self._totp_code(entry, traced, key, where)
+        if key == "token" and value in self.links:
+            traced.need(states.MAGIC_LINK_SENT, email=str(self.links[value].get("to", "")))
+            return self._generated(traced, where, key, "token", PLACEHOLDERS["token"])
         if key in PASSWORD_KEYS:
             traced.request_rules[f"$.{key}"] = {
                 "combine": "AND",
@@ -149,6 +156,15 @@ class Tracker:
         if key == "code" or (ID_RE.match(value) and key.endswith("_id")):
             return CODE_EXAMPLE if key == "code" else example_id(value)
         return value
+
+    def _known_emails(self, traced: Traced, value: Any) -> None:
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            for item in value:
+                self._known_emails(traced, item)
+        elif isinstance(value, str) and value in self.users.values():
+            traced.need(states.USER, email=value)
 
     def _session_value(
         self, entry: dict[str, Any], traced: Traced, key: str, value: str, where: str
@@ -301,67 +317,6 @@ class Tracker:
             gone = entry["path"].split("/")[-2] if entry["path"].endswith("/delete") else ""
             for session in self.sessions.values():
                 session.deleted = session.deleted or session.user_id == gone
-
-
-FACTOR = re.compile(r'\{"delivery_channel":"([^"]+)","type":"([^"]+)"')
-PREVIEW_FIELD = re.compile(r'"(session_token|session_jwt|user_id|totp_id)":"([^"]+)"')
-
-
-def readable(answer: Any) -> Any:
-    """An answer, or what a truncated journal preview still tells of it.
-
-    The journal keeps bodies over 4 KiB as a preview of their first characters; a step-up's
-    answer is one. The preview's complete top-level strings (token, JWT, user id) and the
-    JWT's ``session`` claim (its factors and expiry) are enough to follow the session.
-    """
-    if not (isinstance(answer, dict) and answer.get("truncated") is True):
-        return answer
-    found = dict(PREVIEW_FIELD.findall(str(answer.get("preview", ""))))
-    text = str(answer.get("preview", ""))
-    found = dict(PREVIEW_FIELD.findall(text))
-    claims = _claims(found.get("session_jwt", ""))
-    session = claims.get("session")
-    if not isinstance(session, dict):
-        session = _partial_session(text)
-    if session and found.get("session_token"):
-        found["session"] = {**session, "session_token": found["session_token"]}
-    return found
-
-
-def _partial_session(preview: str) -> dict[str, Any]:
-    """The session id, expiry and factors a JWT cut short by the preview still shows."""
-    start = preview.find('"session_jwt":"')
-    if start < 0:
-        return {}
-    payload = preview[start + 15 :].split(".")
-    if len(payload) < 2:
-        return {}
-    body = payload[1][: len(payload[1]) // 4 * 4]
-    try:
-        text = base64.urlsafe_b64decode(body).decode("utf-8", "replace")
-    except (binascii.Error, ValueError):
-        return {}
-    session: dict[str, Any] = {}
-    if found := re.search(r'"session":\{"id":"(sess_[A-Za-z0-9]+)"', text):
-        session["id"] = found.group(1)
-    if found := re.search(r'"expires_at":(\d+)', text):
-        session["expires_at"] = int(found.group(1))
-    session["factors"] = [
-        {"delivery_channel": channel, "type": kind} for channel, kind in FACTOR.findall(text)
-    ]
-    return session if "id" in session else {}
-
-
-def _claims(jwt: str) -> dict[str, Any]:
-    """A JWT's payload, read without checking it (only to learn the session it names)."""
-    parts = jwt.split(".")
-    if len(parts) != 3:
-        return {}
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (binascii.Error, ValueError):
-        return {}
-    return payload if isinstance(payload, dict) else {}
 
 
 def _factor_email(session: dict[str, Any]) -> str:

@@ -202,7 +202,7 @@ def test_an_existing_user_is_a_user_state_and_user_ids_in_the_query_are_generate
         "ListSessions",
         "GET",
         "/v1/auth/sessions/list",
-        None,
+        {},
         200,
         {"sessions": []},
         query={"user_id": USER},
@@ -214,6 +214,8 @@ def test_an_existing_user_is_a_user_state_and_user_ids_in_the_query_are_generate
     listed = found["list a user's sessions → 200"]
     assert listed["request"]["generators"] == {"query": {"user_id": states.generator("user_id")}}
     assert listed["request"]["query"] == {"user_id": ["user_000000000000000000000000000"]}
+    assert "body" not in listed["request"]
+    assert "headers" not in listed["request"]
     got = found["get a user → 200"]
     assert got["request"]["generators"]["path"]["expression"] == "/v1/auth/users/${user_id}"
     assert got["request"]["path"] == "/v1/auth/users/user_000000000000000000000000000"
@@ -327,3 +329,35 @@ def test_the_rule_check_itself_finds_a_broken_example() -> None:
         "$.a[*].id: 'sess_1' fails {'match': 'regex', 'regex': '^user_'}"
     ]
     assert broken_rules({}, rules) == ["$.a[*].id: names nothing"]
+
+
+def test_a_magic_link_token_from_the_outbox_is_a_magic_link_sent_state() -> None:
+    token = "CzJ1WTtyCF2wqhavQYiy9m7GayazthwamK4DKC07Ac6B2Fmn"
+    outbox = [{"kind": "magic_link", "to": EMAIL, "token": token, "code": ""}]
+    journal = Journal()
+    journal.add(
+        "VerifyMagicToken",
+        "POST",
+        "/v1/auth/magic_links/verify",
+        {"token": token},
+        200,
+        session_answer(),
+    )
+    journal.add(
+        "VerifyMagicToken",
+        "POST",
+        "/v1/auth/magic_links/verify",
+        {"token": "forged"},
+        400,
+        {**ERROR, "status_code": 400, "error_type": "invalid_magic_token"},
+    )
+    found = by_description(interactions(journal.entries, outbox))
+    redeemed = found["verify a magic-link token → 200"]
+    assert redeemed["providerStates"] == [
+        {"name": f"a magic link sent to {EMAIL}", "params": {"email": EMAIL}}
+    ]
+    assert redeemed["request"]["generators"] == {"body": {"$.token": states.generator("token")}}
+    forged = found["verify a magic-link token → 400 invalid_magic_token"]
+    assert forged["providerStates"] == []
+    assert "generators" not in forged["request"]
+    assert token not in json.dumps(found)
