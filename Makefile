@@ -6,6 +6,7 @@ BIN    := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP    := $(VENV)/.installed-test
 ARGS   ?=
+export PACT_DO_NOT_TRACK := true
 EXPRESS := examples/express_app
 MIN_PYTHON := (3, 11)
 MIN_NODE   := 20

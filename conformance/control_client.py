@@ -331,6 +331,22 @@ class MockControl:
         )
         return self._post("passwords", body)
 
+    def contract_state(
+        self,
+        state: str | None = None,
+        *,
+        params: dict[str, Any] | None = None,
+        action: str = "setup",
+        states: list[str] | None = None,
+        app_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Pact's provider-state change (``POST /_mock/contract/states``): the values."""
+        body = {"state": state, "params": params, "action": action, "states": states}
+        return self._post(
+            "contract/states",
+            self._scoped({k: v for k, v in body.items() if v is not None}, app_id=app_id),
+        )
+
     # --- browsing (what the dashboard lists) -------------------------------------------
     def users(
         self, q: str | None = None, *, app_id: str | None = None, limit: int | None = None

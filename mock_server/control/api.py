@@ -171,6 +171,17 @@ class ControlApi(Protocol):
     ) -> Json:
         """``POST /_mock/passwords``."""
 
+    def contract_state(
+        self,
+        state: str | None = None,
+        *,
+        params: Json | None = None,
+        action: str = "setup",
+        states: list[str] | None = None,
+        app_id: str | None = None,
+    ) -> Json:
+        """``POST /_mock/contract/states``."""
+
     # browsing (what the dashboard lists)
     def users(
         self, q: str | None = None, *, app_id: str | None = None, limit: int | None = None

@@ -31,7 +31,7 @@ from mock_server.spec import Operation
 from mock_server.state import MockState
 from mock_server.version import package_version
 
-from . import apps, browse, shortcuts, snapshot
+from . import apps, browse, contract_states, shortcuts, snapshot
 from .document import CONTROL_SPEC, control_spec, control_validators, controls_offered
 from .fault_rules import build_rule
 
@@ -415,6 +415,24 @@ class Controls:
         user = _named_user(self.state, app, named)
         user = passwords.set_password(self.state, app, user, password, check_strength=False)
         return {"user_id": user.user_id, "user": user.to_json()}
+
+    # --- contracts ---------------------------------------------------------------------
+    def contract_state(
+        self,
+        state: str | None = None,
+        *,
+        params: Json | None = None,
+        action: str = "setup",
+        states: list[str] | None = None,
+        app_id: str | None = None,
+    ) -> Json:
+        """``POST /_mock/contract/states``: Pact's state change; the values for generators."""
+        body = _clean(state=state, params=params, action=action, states=states)
+        app = apps.resolve(self.state, app_id)
+        provided: Json = {}
+        for name, values, act in contract_states.read_change(body, {}):
+            provided.update(contract_states.change(self.state, app, name, values, act))
+        return provided
 
     # --- browsing (the dashboard's lists) ----------------------------------------------
     def users(

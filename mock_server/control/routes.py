@@ -354,6 +354,15 @@ def set_password(c: Controls, r: ControlCall) -> Json:
 
 
 @_handler
+def change_contract_state(c: Controls, r: ControlCall) -> Json:
+    """POST /_mock/contract/states (Pact's state-change body, or its query form)."""
+    body = r.scoped() if r.body else dict(r.query)
+    app_id = body.pop("app_id", None) or r.query.get("app_id")
+    known = {k: body[k] for k in ("state", "params", "action", "states") if k in body}
+    return c.contract_state(**known, app_id=app_id)
+
+
+@_handler
 def list_app_users(c: Controls, r: ControlCall) -> Json:
     """GET /_mock/users."""
     return c.users(**r.query)

@@ -18,6 +18,7 @@ from tests.helpers import assert_error
 CONTROLS = [
     "apps",
     "clock",
+    "contract_states",
     "faults",
     "journal",
     "keys",
