@@ -35,6 +35,9 @@ def add_contract_commands(commands: Any) -> argparse.ArgumentParser:
     record.add_argument(
         "--api-key", default=None, help="the fake's --admin-token, if it was started with one"
     )
+    from contracts.replay_command import add_replay_commands
+
+    add_replay_commands(subcommands)
     return group
 
 
@@ -57,7 +60,25 @@ def record(args: argparse.Namespace) -> int:
     return 0
 
 
-HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {"record": record}
+def verify(args: argparse.Namespace) -> int:
+    """Replay a contract against a target (``contracts.replay_command``)."""
+    from contracts.replay_command import run_verify
+
+    return run_verify(args)
+
+
+def diff(args: argparse.Namespace) -> int:
+    """Verify against the fake and a target in one run (``contracts.replay_command``)."""
+    from contracts.replay_command import run_diff
+
+    return run_diff(args)
+
+
+HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "record": record,
+    "verify": verify,
+    "diff": diff,
+}
 
 
 def run(args: argparse.Namespace) -> int:
