@@ -131,7 +131,7 @@ class Comparison:
             return
         if kind == "regex":
             pattern = str(matcher.get("regex", ""))
-            if not isinstance(actual, str) or re.fullmatch(pattern, actual) is None:
+            if not isinstance(actual, str) or re.search(pattern, actual) is None:
                 self.fail(path, "regex", f"a string matching {pattern}", actual)
         elif kind == "integer":
             if isinstance(actual, bool) or not isinstance(actual, int):

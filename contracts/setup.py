@@ -106,11 +106,11 @@ class Target:
             raise SetupError(f"control {method} /_mock/{path} answered {answer.status_code}")
         return _json(answer)
 
-    def read_code(self, to: str) -> str:
-        """The newest passcode sent to ``to``."""
+    def read_code(self, to: str, kind: str = "otp") -> str:
+        """The newest passcode (or, ``kind="magic_link"``, link token) sent to ``to``."""
         if self.code_command:
             done = subprocess.run(  # noqa: S603 - the user's own command, by design
-                [*shlex.split(self.code_command), to, "otp"],
+                [*shlex.split(self.code_command), to, kind],
                 capture_output=True,
                 text=True,
                 timeout=CODE_WAIT_SECONDS,
@@ -125,10 +125,11 @@ class Target:
                 f"cannot read the passcode sent to {to}: {self.url} has no /_mock/outbox; "
                 "pass --code-command CMD (CMD <to> otp prints it)"
             )
-        found = self.control("GET", "outbox", to=to, kind="otp", wait=CODE_WAIT_SECONDS)
+        found = self.control("GET", "outbox", to=to, kind=kind, wait=CODE_WAIT_SECONDS)
+        field = "code" if kind == "otp" else "token"
         for message in found.get("messages", []):
-            if message.get("code"):
-                return str(message["code"])
+            if message.get(field):
+                return str(message[field])
         raise SetupError(f"no passcode for {to} reached the fake's outbox")
 
     def clock(self) -> float:
@@ -191,11 +192,16 @@ class StateMaker:
             "expired_session": self._expired,
             "otp_sent": self._otp_sent,
             "totp_enrolled": self._totp,
+            "magic_link_sent": self._magic_link_sent,
         }
         return makers[kind.key](kind, params)
 
     def _address(self, params: dict[str, Any]) -> str:
         wanted = str(params.get("email") or "contract@example.com")
+        return self.address_for(wanted)
+
+    def address_for(self, wanted: str) -> str:
+        """The run's address standing for the contract's ``wanted`` (made on first use)."""
         if wanted not in self.users:
             self.users[wanted] = self.email(wanted)
         return self.users[wanted]
@@ -293,6 +299,14 @@ class StateMaker:
             "user_id": str(sent.get("user_id", "")),
             "email": email,
         }
+
+    def _magic_link_sent(self, kind: StateKind, params: dict[str, Any]) -> dict[str, Any]:
+        email = self._address(params)
+        path = "/v1/auth/magic_links/email/login_or_create"
+        sent = self.target.ok("POST", path, {"email": email})
+        self._remember(str(sent.get("user_id", "")))
+        token = self.target.read_code(email, kind="magic_link")
+        return {"token": token, "user_id": str(sent.get("user_id", "")), "email": email}
 
     def _totp(self, kind: StateKind, params: dict[str, Any]) -> dict[str, Any]:
         email = self._address(params)

@@ -111,6 +111,17 @@ class Tracker:
         return traced
 
     # --- a request's values --------------------------------------------------------------
+    @staticmethod
+    def _lists_sessions(entry: dict[str, Any]) -> bool:
+        """A ListSessions call that answered at least one session."""
+        answer = readable(entry.get("response"))
+        return (
+            entry["operation_id"] == "ListSessions"
+            and entry["status"] == 200
+            and isinstance(answer, dict)
+            and bool(answer.get("sessions"))
+        )
+
     def _value(
         self, entry: dict[str, Any], traced: Traced, key: str, value: Any, where: str
     ) -> Any:
@@ -122,7 +133,11 @@ class Tracker:
         if key in SESSION_KEYS or key == "session_id":
             return self._session_value(entry, traced, key, value, where)
         if key == "user_id" and value in self.users:
-            traced.need(states.USER, email=self.users[value])
+            if self._lists_sessions(entry):  # a non-empty list needs a session to list
+                factors = [{"type": "otp", "delivery_channel": "email"}]
+                traced.need(states.LIVE_SESSION, email=self.users[value], factors=factors)
+            else:
+                traced.need(states.USER, email=self.users[value])
             return self._generated(traced, where, key, "user_id", example_id(value))
         if key in ("method_id", "email_id") and value in self.methods:
             traced.need(states.OTP_SENT, email=self.methods[value])

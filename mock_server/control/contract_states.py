@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 from mock_server.call import session_fields
-from mock_server.domain import otps, totps
+from mock_server.domain import magic_links, otps, totps
 from mock_server.errors import ValidationError
 from mock_server.models import App
 from mock_server.state import MockState
@@ -35,6 +35,7 @@ HEADS = {
     "an expired session for ": "expired_session",
     "an OTP sent to ": "otp_sent",
     "a TOTP enrolled for ": "totp_enrolled",
+    "a magic link sent to ": "magic_link_sent",
 }
 
 
@@ -84,6 +85,9 @@ def change(state: MockState, app: App, name: str, params: Json, action: str) -> 
         if kind == "expired_session":
             _clock_move(state, (EXPIRED_MINUTES + 1) * 60)
         return values
+    if kind == "magic_link_sent":
+        link = magic_links.login_or_create(state, app, {"email": email})
+        return {"token": link.magic.token, "user_id": link.user.user_id, "email": email}
     if kind == "otp_sent":
         sent = otps.send(state, app, otps.EMAIL, {"email": email}, create=True)
         messages = state.outbox.messages(to=email, kind="otp")

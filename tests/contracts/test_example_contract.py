@@ -146,6 +146,19 @@ def test_the_flask_examples_tests_record_a_pact_v4_contract_alone_and_under_xdis
         keys.append(sorted(i["key"] for i in document["interactions"]))
     assert keys[0] == keys[1]  # the workers' parts merged: the same interactions, once each
     stateless_interactions_verify_with_pacts_verifier(tmp_path / "alone" / "contract.json")
+    every_interaction_verifies_against_a_fresh_fake(tmp_path / "alone" / "contract.json")
+
+
+def every_interaction_verifies_against_a_fresh_fake(path: Path) -> None:
+    """``contract verify`` sets up each state, replays and finds nothing differs (exit 0)."""
+    from conformance.server import MockServer
+    from contracts.replay_command import main
+
+    with MockServer() as server:
+        report = path.with_name("report.md")
+        argv = ["verify", str(path), "--target", server.url, "--api-key"]
+        code = main([*argv, server.config.secret_key, "--report", str(report)])
+    assert code == 0, report.read_text()
 
 
 def stateless_interactions_verify_with_pacts_verifier(path: Path) -> None:
