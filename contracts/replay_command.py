@@ -44,7 +44,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--code-command",
         metavar="CMD",
-        help="CMD <to> otp|magic_link prints the newest passcode or link token sent to <to> (else the fake's outbox)",
+        help="CMD <to> otp|magic_link prints the newest passcode or link token sent to <to> "
+        "(else the fake's outbox)",
     )
 
 
