@@ -192,6 +192,24 @@ class WalletNotDeletable(ApiError):
     message = "Only read-only (linked) wallets can be deleted"
 
 
+# --- managed wallets, balances (issue 26; decisions M8-M10) ------------------------------
+
+
+class WalletNotManaged(ApiError):
+    status, code = 400, "wallet_not_managed"
+    message = "This wallet is a linked external wallet: the fake holds no key for it"
+
+
+class InvalidTokenSymbol(ApiError):
+    status, code = 400, "invalid_token_symbol"
+    message = "Invalid body field 'token_symbol': the token does not suit this wallet's chain"
+
+
+class InsufficientFunds(ApiError):
+    status, code = 400, "insufficient_funds"
+    message = "The wallet's balance is lower than the amount"
+
+
 # --- 401 -------------------------------------------------------------------------------
 
 

@@ -130,7 +130,18 @@ class IdpLink:
         }
 
 
-CHAINS = {"ETH": "ethereum", "SOL": "solana", "BTC": "bitcoin"}
+CHAINS = {
+    "ETH": "ethereum",
+    "ethereum": "ethereum",
+    "SOL": "solana",
+    "solana": "solana",
+    "BTC": "bitcoin",
+    "bitcoin": "bitcoin",
+    "DOT": "polkadot",
+    "XLM": "stellar",
+}
+"""Every ``wallet_type`` of either era and its chain (Reference-more §5: Bump's ``ETH, SOL,
+BTC, DOT, XLM``, later pages' ``ethereum, solana, bitcoin, DOT, XLM``)."""
 
 
 def chain_of(wallet_type: str) -> str:
@@ -140,8 +151,9 @@ def chain_of(wallet_type: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Wallet:
-    """A wallet of a user: the default one CreateUser's ``wallet_type`` makes, or an external
-    wallet linked by VerifyWallet or SIWE (read-only, imported, not default; §12.1)."""
+    """A wallet of a user: a managed one (CreateWallet, CreateUser's ``wallet_type``, an
+    import; its key is a :class:`WalletKey`, ``wallet_pk_id`` names it), or an external wallet
+    linked by VerifyWallet or SIWE (read-only, imported, not default, no key; §12.1)."""
 
     id: str
     public_address: str
@@ -152,6 +164,14 @@ class Wallet:
     is_read_only: bool = False
     is_imported: bool = False
     updated_at: int = 0
+    wallet_pk_id: str | None = None
+    account_index: int | None = None
+    delegated: bool = False
+
+    @property
+    def managed(self) -> bool:
+        """Whether the fake holds this wallet's key (a ``walletpk_…`` record)."""
+        return self.wallet_pk_id is not None
 
     @property
     def address_key(self) -> str:
@@ -159,20 +179,51 @@ class Wallet:
         return f"{chain_of(self.wallet_type)}:{self.public_address}"
 
     def to_json(self, app_id: str, user_id: str) -> Json:
-        """Reference §10.4 ``wallets[]`` item (the §12.1 Wallet fields)."""
+        """The §12.1 Wallet superset in the published key order (both eras' fields, M2)."""
         return {
             "id": self.id,
             "app_id": app_id,
             "user_id": user_id,
             "public_address": self.public_address,
             "wallet_type": self.wallet_type,
+            "wallet_client_type": None,
+            "wallet_pk_id": self.wallet_pk_id,
             "verified": self.verified,
             "is_default": self.is_default,
             "is_read_only": self.is_read_only,
             "is_imported": self.is_imported,
-            "created_at": self.created_at,
+            "delegated": self.delegated,
+            "account_index": self.account_index,
             "updated_at": self.updated_at or self.created_at,
+            "created_at": self.created_at,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class WalletKey:
+    """The private key of a managed wallet (M3): never in an API answer, the journal or the
+    outbox; only the state export carries it.
+
+    ``secret_hex``: ethereum and bitcoin the 32-byte secp256k1 secret, solana, polkadot and
+    stellar the 32-byte ed25519 seed, as lower-case hex.
+    """
+
+    wallet_id: str
+    app_id: str
+    user_id: str
+    wallet_type: str
+    chain: str
+    secret_hex: str
+    created_at: int
+
+    @property
+    def secret(self) -> bytes:
+        """The 32 secret bytes."""
+        return bytes.fromhex(self.secret_hex)
+
+    def __repr__(self) -> str:
+        """Without the secret (a log line or a traceback never shows it)."""
+        return f"WalletKey(wallet_id={self.wallet_id!r}, chain={self.chain!r}, secret_hex=…)"
 
 
 @dataclass(frozen=True, slots=True)

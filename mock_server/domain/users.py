@@ -13,8 +13,10 @@ from mock_server.errors import (
     InvalidFilter,
     UserNotFound,
 )
-from mock_server.models import App, Email, PhoneNumber, User, Wallet
+from mock_server.models import App, Email, PhoneNumber, User
 from mock_server.state import MockState
+
+from . import managed_wallets
 
 # Operators each search field accepts (reference §9.4; the email fields are the fake's choice).
 SEARCH_OPERATORS = {
@@ -53,10 +55,6 @@ def new_user(
     ids = state.ids
     emails = (Email(ids.new("email_"), email.strip(), False, now, now),) if email else ()
     phones = (PhoneNumber(ids.new("pn_"), phone_number, False, now, now),) if phone_number else ()
-    wallets: tuple[Wallet, ...] = ()
-    if wallet_type:
-        address = "0x" + ids.chars(40, "0123456789abcdef")
-        wallets = (Wallet(ids.new("wallet_"), address, wallet_type, now),)
     user = User(
         user_id=ids.new("user_"),
         app_id=app.app_id,
@@ -68,9 +66,11 @@ def new_user(
         last_name=names[2],
         emails=emails,
         phone_numbers=phones,
-        wallets=wallets,
     )
-    state.store.put_user(user)
+    with state.store.atomic():
+        state.store.put_user(user)
+        if wallet_type:  # a real managed wallet with its key (M11)
+            user, _, _ = managed_wallets.create(state, app, user.user_id, wallet_type)
     return user
 
 

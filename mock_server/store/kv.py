@@ -20,6 +20,7 @@ from mock_server.models import (
     OtpChallenge,
     Session,
     User,
+    WalletKey,
     WalletRegistration,
     WebauthnChallenge,
 )
@@ -31,6 +32,7 @@ GLOBAL = ""  # the app of records that belong to no app: apps, their keys, meta 
 APP, SECRET, PUBLIC, META = "app", "secret", "public", "meta"
 USER, SESSION, OTP, MAGIC, OAUTH = "user", "session", "otp", "magic", "oauth"
 OUTCOME, OAUTH_STATE, WEBAUTHN, WALLET_REG = "outcome", "oauth_state", "webauthn", "wallet_reg"
+WALLET_ID, WALLET_KEY, BALANCE = "wallet_id", "wallet_key", "balance"
 EMAIL, PHONE, METHOD, WALLET, TOKEN, ORIGIN = (
     "email",
     "phone",
@@ -89,6 +91,14 @@ class Backend(Protocol):
 
 def _norm_email(email: str) -> str:
     return email.strip().lower()
+
+
+def _balance_key(wallet_id: str, token_symbol: str) -> str:
+    return f"{wallet_id} {token_symbol}"  # ids and symbols have no spaces
+
+
+def _balance_key_wallet(key: str) -> str:
+    return key.partition(" ")[0]
 
 
 class KvStore:
@@ -200,6 +210,7 @@ class KvStore:
             for wallet in user.wallets:
                 b.put(a, WALLET, wallet.address_key, user.user_id)
                 b.put(a, METHOD, wallet.id, user.user_id)
+                b.put(a, WALLET_ID, wallet.id, user.user_id)
 
     def _unindex_user(self, user: User) -> None:
         b, a = self.backend, user.app_id
@@ -214,6 +225,7 @@ class KvStore:
         for wallet in user.wallets:
             b.pop(a, WALLET, wallet.address_key)
             b.pop(a, METHOD, wallet.id)
+            b.pop(a, WALLET_ID, wallet.id)
 
     def get_user(self, app_id: str, user_id: str) -> User | None:
         """The user, or None."""
@@ -241,6 +253,12 @@ class KvStore:
             self._unindex_user(user)
             for method_id in [e.id for e in user.emails] + [p.id for p in user.phone_numbers]:
                 b.pop(app_id, OTP, method_id)
+            gone = {w.id for w in user.wallets}
+            for wallet_id in gone:
+                b.pop(app_id, WALLET_KEY, wallet_id)
+            for key in b.keys(app_id, BALANCE):
+                if _balance_key_wallet(key) in gone:
+                    b.pop(app_id, BALANCE, key)
             for session_id in b.keys(app_id, owned(user_id)):
                 raw = b.pop(app_id, SESSION, session_id)
                 if raw is not None:
@@ -403,6 +421,43 @@ class KvStore:
     def wallet_registrations(self, app_id: str) -> list[WalletRegistration]:
         """Every pending wallet login of an app."""
         return self._all(WalletRegistration, app_id, WALLET_REG)
+
+    # --- managed wallets: keys and balances ---------------------------------------------
+    def user_by_wallet_id(self, app_id: str, wallet_id: str) -> User | None:
+        """The user holding the wallet ``wallet_…``, or None."""
+        return self._via(User, app_id, WALLET_ID, USER, wallet_id)
+
+    def put_wallet_key(self, key: WalletKey) -> None:
+        """Store (or replace) the private key of a managed wallet."""
+        with self.atomic():
+            self.backend.put(key.app_id, WALLET_KEY, key.wallet_id, encode(key))
+
+    def get_wallet_key(self, app_id: str, wallet_id: str) -> WalletKey | None:
+        """The key of a managed wallet, or None (a linked wallet has none)."""
+        return self._get(WalletKey, app_id, WALLET_KEY, wallet_id)
+
+    def wallet_keys(self, app_id: str) -> list[WalletKey]:
+        """Every managed wallet's key of an app, oldest first."""
+        return self._all(WalletKey, app_id, WALLET_KEY)
+
+    def get_balance(self, app_id: str, wallet_id: str, token_symbol: str) -> str | None:
+        """A wallet's balance of a token as decimal text, or None when never set."""
+        return self.backend.get(app_id, BALANCE, _balance_key(wallet_id, token_symbol))
+
+    def put_balance(self, app_id: str, wallet_id: str, token_symbol: str, amount: str) -> None:
+        """Set a wallet's balance of a token (decimal text)."""
+        with self.atomic():
+            self.backend.put(app_id, BALANCE, _balance_key(wallet_id, token_symbol), amount)
+
+    def balances(self, app_id: str) -> list[tuple[str, str, str]]:
+        """Every set balance of an app: ``(wallet_id, token_symbol, amount)``."""
+        found: list[tuple[str, str, str]] = []
+        for key in self.backend.keys(app_id, BALANCE):
+            amount = self.backend.get(app_id, BALANCE, key)
+            if amount is not None:
+                wallet_id, _, token = key.partition(" ")
+                found.append((wallet_id, token, amount))
+        return found
 
     # --- whole state ---------------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:

@@ -21,6 +21,7 @@ from mock_server.models import (
     OtpChallenge,
     Session,
     User,
+    WalletKey,
     WalletRegistration,
     WebauthnChallenge,
 )
@@ -69,6 +70,9 @@ class _AppData:
 
     by_wallet: dict[str, str] = field(default_factory=dict)
     wallet_registrations: dict[str, WalletRegistration] = field(default_factory=dict)
+    by_wallet_id: dict[str, str] = field(default_factory=dict)
+    wallet_keys: dict[str, WalletKey] = field(default_factory=dict)
+    balances: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 class InMemoryStore:
@@ -161,6 +165,7 @@ class InMemoryStore:
             for wallet in user.wallets:
                 data.by_wallet[wallet.address_key] = user.user_id
                 data.by_method[wallet.id] = user.user_id
+                data.by_wallet_id[wallet.id] = user.user_id
 
     @staticmethod
     def _unindex_user(data: _AppData, user: User) -> None:
@@ -176,6 +181,7 @@ class InMemoryStore:
         for wallet in user.wallets:
             data.by_wallet.pop(wallet.address_key, None)
             data.by_method.pop(wallet.id, None)
+            data.by_wallet_id.pop(wallet.id, None)
 
     def get_user(self, app_id: str, user_id: str) -> User | None:
         """The user, or None."""
@@ -212,6 +218,11 @@ class InMemoryStore:
             # Only here: a put_user (re-index) must keep the user's pending passcodes.
             for method_id in [e.id for e in user.emails] + [p.id for p in user.phone_numbers]:
                 data.otps.pop(method_id, None)
+            gone = {w.id for w in user.wallets}
+            for wallet_id in gone:
+                data.wallet_keys.pop(wallet_id, None)
+            for pair in [p for p in data.balances if p[0] in gone]:
+                del data.balances[pair]
             for session_id in list(data.user_sessions.pop(user_id, {})):
                 session = data.sessions.pop(session_id, None)
                 if session is not None:
@@ -420,6 +431,44 @@ class InMemoryStore:
         with self._lock:
             data = self._data.get(app_id)
             return list(data.wallet_registrations.values()) if data else []
+
+    # --- managed wallets: keys and balances -------------------------------------------
+    def user_by_wallet_id(self, app_id: str, wallet_id: str) -> User | None:
+        """The user holding the wallet ``wallet_…``, or None."""
+        return self._user_via(app_id, "by_wallet_id", wallet_id)
+
+    def put_wallet_key(self, key: WalletKey) -> None:
+        """Store (or replace) the private key of a managed wallet."""
+        with self._lock:
+            self._app_data(key.app_id).wallet_keys[key.wallet_id] = key
+
+    def get_wallet_key(self, app_id: str, wallet_id: str) -> WalletKey | None:
+        """The key of a managed wallet, or None (a linked wallet has none)."""
+        data = self._data.get(app_id)
+        return data.wallet_keys.get(wallet_id) if data else None
+
+    def wallet_keys(self, app_id: str) -> list[WalletKey]:
+        """Every managed wallet's key of an app, oldest first."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return list(data.wallet_keys.values()) if data else []
+
+    def get_balance(self, app_id: str, wallet_id: str, token_symbol: str) -> str | None:
+        """A wallet's balance of a token as decimal text, or None when never set."""
+        data = self._data.get(app_id)
+        return data.balances.get((wallet_id, token_symbol)) if data else None
+
+    def put_balance(self, app_id: str, wallet_id: str, token_symbol: str, amount: str) -> None:
+        """Set a wallet's balance of a token (decimal text)."""
+        with self._lock:
+            self._app_data(app_id).balances[(wallet_id, token_symbol)] = amount
+
+    def balances(self, app_id: str) -> list[tuple[str, str, str]]:
+        """Every set balance of an app: ``(wallet_id, token_symbol, amount)``."""
+        with self._lock:
+            data = self._data.get(app_id)
+            items = list(data.balances.items()) if data else []
+        return [(wallet_id, token, amount) for (wallet_id, token), amount in items]
 
     # --- whole state -----------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:
