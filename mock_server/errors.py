@@ -210,6 +210,40 @@ class InsufficientFunds(ApiError):
     message = "The wallet's balance is lower than the amount"
 
 
+# --- wallet import (issue 26; decisions M60-M79) -------------------------------------------
+
+
+class WalletImportNotBegun(ApiError):
+    status, code = 400, "wallet_import_not_begun"
+    message = (
+        "No key pair from BeginWalletImport is waiting for this wallet: call BeginWalletImport "
+        "first (a key pair is used once)"
+    )
+
+
+class WalletImportExpired(ApiError):
+    status, code = 400, "wallet_import_expired"
+    message = "The key pair from BeginWalletImport has expired: call BeginWalletImport again"
+
+
+class InvalidImportCiphertext(ApiError):
+    status, code = 400, "invalid_import_ciphertext"
+    message = (
+        "Invalid body field 'wallet.ciphertext': it does not open with the key pair from "
+        "BeginWalletImport for this wallet (HPKE X25519, HKDF-SHA256, ChaCha20-Poly1305)"
+    )
+
+
+class InvalidWalletEntropy(ApiError):
+    status, code = 400, "invalid_wallet_entropy"
+    message = "Invalid body field 'wallet.ciphertext': the decrypted entropy is not a valid key"
+
+
+class ImportedAddressMismatch(ApiError):
+    status, code = 400, "wallet_address_mismatch"
+    message = "Invalid body field 'wallet.public_address': the imported key has another address"
+
+
 # --- 401 -------------------------------------------------------------------------------
 
 

@@ -227,6 +227,31 @@ class WalletKey:
 
 
 @dataclass(frozen=True, slots=True)
+class WalletImportKey:
+    """A BeginWalletImport key pair waiting for its ImportWallet (§10; decisions M63-M65).
+
+    The X25519 private key (``private_key_hex``) opens the HPKE ciphertext; the begin call's
+    wallet fields say which import it serves (ImportWallet's body carries no ``account_index``).
+    Used once; dead from ``expires_at`` on. Only the state export carries the private key.
+    """
+
+    public_key: str  # base64 of the 32-byte X25519 public key, as BeginWalletImport answered
+    app_id: str
+    private_key_hex: str
+    chain: str
+    wallet_type: str
+    public_address: str
+    entropy_type: str
+    account_index: int | None
+    created_at: int
+    expires_at: int
+
+    def __repr__(self) -> str:
+        """Without the private key."""
+        return f"WalletImportKey(public_key={self.public_key!r}, private_key_hex=…)"
+
+
+@dataclass(frozen=True, slots=True)
 class Totp:
     """A TOTP authenticator of a user (decisions T1-T6).
 

@@ -27,6 +27,7 @@ from mock_server.models import (
     OtpChallenge,
     Session,
     User,
+    WalletImportKey,
     WalletRegistration,
     WebauthnChallenge,
 )
@@ -56,6 +57,11 @@ KINDS: dict[str, tuple[type[Any], Callable[[Store, str], list[Any]], str]] = {
         WalletRegistration,
         lambda s, a: s.wallet_registrations(a),
         "put_wallet_registration",
+    ),
+    "wallet_import_keys": (
+        WalletImportKey,
+        lambda s, a: s.wallet_import_keys(a),
+        "put_wallet_import_key",
     ),
 }
 

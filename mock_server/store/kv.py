@@ -21,6 +21,7 @@ from mock_server.models import (
     Session,
     User,
     WalletKey,
+    WalletImportKey,
     WalletRegistration,
     WebauthnChallenge,
 )
@@ -33,6 +34,7 @@ APP, SECRET, PUBLIC, META = "app", "secret", "public", "meta"
 USER, SESSION, OTP, MAGIC, OAUTH = "user", "session", "otp", "magic", "oauth"
 OUTCOME, OAUTH_STATE, WEBAUTHN, WALLET_REG = "outcome", "oauth_state", "webauthn", "wallet_reg"
 WALLET_ID, WALLET_KEY, BALANCE = "wallet_id", "wallet_key", "balance"
+WALLET_IMPORT = "wallet_import"
 EMAIL, PHONE, METHOD, WALLET, TOKEN, ORIGIN = (
     "email",
     "phone",
@@ -458,6 +460,20 @@ class KvStore:
                 wallet_id, _, token = key.partition(" ")
                 found.append((wallet_id, token, amount))
         return found
+
+    # --- wallet import (§10) -----------------------------------------------------------
+    def put_wallet_import_key(self, key: WalletImportKey) -> None:
+        """Store a BeginWalletImport key pair by its base64 public key."""
+        with self.atomic():
+            self.backend.put(key.app_id, WALLET_IMPORT, key.public_key, encode(key))
+
+    def take_wallet_import_key(self, app_id: str, public_key: str) -> WalletImportKey | None:
+        """Remove and return a key pair (single use: one caller gets it)."""
+        return self._pop(WalletImportKey, app_id, WALLET_IMPORT, public_key)
+
+    def wallet_import_keys(self, app_id: str) -> list[WalletImportKey]:
+        """Every stored key pair of an app (expired ones included), oldest first."""
+        return self._all(WalletImportKey, app_id, WALLET_IMPORT)
 
     # --- whole state ---------------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:

@@ -22,6 +22,7 @@ from mock_server.models import (
     Session,
     User,
     WalletKey,
+    WalletImportKey,
     WalletRegistration,
     WebauthnChallenge,
 )
@@ -73,6 +74,7 @@ class _AppData:
     by_wallet_id: dict[str, str] = field(default_factory=dict)
     wallet_keys: dict[str, WalletKey] = field(default_factory=dict)
     balances: dict[tuple[str, str], str] = field(default_factory=dict)
+    wallet_import_keys: dict[str, WalletImportKey] = field(default_factory=dict)
 
 
 class InMemoryStore:
@@ -469,6 +471,24 @@ class InMemoryStore:
             data = self._data.get(app_id)
             items = list(data.balances.items()) if data else []
         return [(wallet_id, token, amount) for (wallet_id, token), amount in items]
+
+    # --- wallet import (§10) -------------------------------------------------------
+    def put_wallet_import_key(self, key: WalletImportKey) -> None:
+        """Store a BeginWalletImport key pair by its base64 public key."""
+        with self._lock:
+            self._app_data(key.app_id).wallet_import_keys[key.public_key] = key
+
+    def take_wallet_import_key(self, app_id: str, public_key: str) -> WalletImportKey | None:
+        """Remove and return a key pair (single use: one caller gets it)."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return data.wallet_import_keys.pop(public_key, None) if data else None
+
+    def wallet_import_keys(self, app_id: str) -> list[WalletImportKey]:
+        """Every stored key pair of an app (expired ones included), oldest first."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return list(data.wallet_import_keys.values()) if data else []
 
     # --- whole state -----------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:
