@@ -30,6 +30,7 @@ CONTROLS = [
     "state",
     "totps",
     "users",
+    "wallets",
 ]
 PATHS = ["/_mock/health", "/_mock/clock", "/_mock/faults", "/_mock/openapi.yaml", "/_mock/state"]
 
