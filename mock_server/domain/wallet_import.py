@@ -1,4 +1,4 @@
-"""Wallet import: HPKE key pairs, opening the ciphertext, the imported managed wallet (§10; M60-M79).
+"""Wallet import: HPKE key pairs, opening the ciphertext, the imported wallet (§10; M60-M79).
 
 BeginWalletImport makes a fresh X25519 key pair per call and keeps it (the page says the call
 "stores nothing", yet the ciphertext must be opened later, and only the begin call carries
@@ -33,9 +33,7 @@ from mock_server.state import MockState
 
 from . import chain_keys, managed_wallets, users, wallet_entropy, wallet_signatures
 
-SUITE = CipherSuite.new(
-    KEMId.DHKEM_X25519_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.CHACHA20_POLY1305
-)
+SUITE = CipherSuite.new(KEMId.DHKEM_X25519_HKDF_SHA256, KDFId.HKDF_SHA256, AEADId.CHACHA20_POLY1305)
 INFO = b""
 AAD = b""
 ENCAPSULATED_KEY_BYTES = 32  # an X25519 public key (RFC 9180 §7.1: Nenc = 32)
@@ -59,7 +57,9 @@ def begin(state: MockState, app: App, body: dict[str, Any]) -> WalletImportKey:
     """BeginWalletImport: a fresh key pair for importing one wallet (§10.1)."""
     entropy_type, index = body["entropy_type"], body.get("account_index")
     if entropy_type == wallet_entropy.HD and index is None:
-        raise ValidationError("Invalid body field 'account_index': required when entropy_type is hd")
+        raise ValidationError(
+            "Invalid body field 'account_index': required when entropy_type is hd"
+        )
     if entropy_type != wallet_entropy.HD and index is not None:
         raise ValidationError(
             "Invalid body field 'account_index': only for entropy_type hd (a private_key import "
@@ -104,8 +104,9 @@ def _base64(value: str, field: str) -> bytes:
 def _open(key: WalletImportKey, encapsulated: bytes, ciphertext: bytes) -> bytes | None:
     private = SUITE.kem.deserialize_private_key(bytes.fromhex(key.private_key_hex))
     try:
-        plaintext: bytes = SUITE.open(encapsulated, private, ciphertext, info=INFO, aad=AAD)
-    except PyHPKEError:
+        context = SUITE.create_recipient_context(encapsulated, private, info=INFO)
+        plaintext: bytes = context.open(ciphertext, aad=AAD)
+    except (PyHPKEError, ValueError):  # a wrong key or tag; a low-order point as the enc
         return None
     return plaintext
 
@@ -178,6 +179,11 @@ def import_wallet(state: MockState, app: App, body: dict[str, Any]) -> tuple[Use
         return user, existing, False
     account_index = key.account_index if key.entropy_type == wallet_entropy.HD else None
     return managed_wallets.create(
-        state, app, user.user_id, wallet["wallet_type"], secret=secret, imported=True,
+        state,
+        app,
+        user.user_id,
+        wallet["wallet_type"],
+        secret=secret,
+        imported=True,
         account_index=account_index,
     )

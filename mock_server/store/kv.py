@@ -20,8 +20,8 @@ from mock_server.models import (
     OtpChallenge,
     Session,
     User,
-    WalletKey,
     WalletImportKey,
+    WalletKey,
     WalletRegistration,
     WebauthnChallenge,
 )

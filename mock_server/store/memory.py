@@ -21,8 +21,8 @@ from mock_server.models import (
     OtpChallenge,
     Session,
     User,
-    WalletKey,
     WalletImportKey,
+    WalletKey,
     WalletRegistration,
     WebauthnChallenge,
 )
