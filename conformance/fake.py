@@ -348,6 +348,44 @@ class MoonkeyMock:
                 self.server.reset_clock()
             self.server.control.delete_app(self.app_id)
 
+    # --- wallet import (issue 26) ----------------------------------------------------------
+    def import_wallet(
+        self,
+        user_id: str,
+        wallet_type: str = "ethereum",
+        *,
+        private_key: str | bytes | None = None,
+        mnemonic: str | None = None,
+        account_index: int = 0,
+        public_address: str | None = None,
+    ) -> dict[str, Any]:
+        """Import a wallet for ``user_id``: BeginWalletImport, HPKE encryption, ImportWallet.
+
+        ``private_key`` (Ethereum hex, Solana base58 keypair or seed, or raw bytes) or
+        ``mnemonic`` with ``account_index``; ``public_address`` defaults to the key's address.
+        Returns the wallet answered (``is_imported: true``); a refusal raises
+        :class:`MoonkeyMockError` with the fake's message.
+        """
+        from conformance import wallet_import
+
+        return wallet_import.import_wallet(
+            lambda path, body: self._ok(self.api("POST", path, body)),
+            user_id,
+            wallet_type,
+            private_key=private_key,
+            mnemonic=mnemonic,
+            account_index=account_index,
+            public_address=public_address,
+        )
+
+    @staticmethod
+    def encrypt_for_import(public_key_b64: str, plaintext: bytes | str) -> tuple[str, str]:
+        """``(encapsulated_key, ciphertext)`` in base64: ``plaintext`` sealed with HPKE to
+        BeginWalletImport's ``encryption_public_key`` (decisions M61)."""
+        from conformance import wallet_import
+
+        return wallet_import.encrypt_for_import(public_key_b64, plaintext)
+
     # --- TOTP and passwords ----------------------------------------------------------------
     def totp_code(self, user: str) -> str:
         """A code ``user``'s TOTP accepts now on the fake's clock (``user``: id or email).
