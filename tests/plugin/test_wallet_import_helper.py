@@ -27,7 +27,8 @@ def test_moonkey_mock_import_wallet_private_key_mnemonic_and_refusals(
             return reply.json()["user_id"]
 
         def test_two_lines(moonkey_mock):
-            wallet = moonkey_mock.import_wallet(_user(moonkey_mock), private_key=os.urandom(32).hex())
+            user_id = _user(moonkey_mock)
+            wallet = moonkey_mock.import_wallet(user_id, private_key=os.urandom(32).hex())
             assert wallet["is_imported"] and not wallet["is_read_only"]
             assert moonkey_mock.request_count("BeginWalletImport") == 1
             assert moonkey_mock.request_count("ImportWallet") == 1
@@ -36,7 +37,8 @@ def test_moonkey_mock_import_wallet_private_key_mnemonic_and_refusals(
             seed = os.urandom(32)
             keypair = seed + bytes(SigningKey(seed).verify_key)
             user_id = _user(moonkey_mock)
-            sol = moonkey_mock.import_wallet(user_id, "solana", private_key=base58.b58encode(keypair).decode())
+            text = base58.b58encode(keypair).decode()
+            sol = moonkey_mock.import_wallet(user_id, "solana", private_key=text)
             assert sol["public_address"] == base58.b58encode(keypair[32:]).decode()
             eth = moonkey_mock.import_wallet(user_id, mnemonic=MNEMONIC, account_index=4)
             assert eth["account_index"] == 4
