@@ -55,16 +55,7 @@ def _wallet_key(body: dict[str, Any]) -> tuple[str, str]:
 
 def begin(state: MockState, app: App, body: dict[str, Any]) -> WalletImportKey:
     """BeginWalletImport: a fresh key pair for importing one wallet (§10.1)."""
-    entropy_type, index = body["entropy_type"], body.get("account_index")
-    if entropy_type == wallet_entropy.HD and index is None:
-        raise ValidationError(
-            "Invalid body field 'account_index': required when entropy_type is hd"
-        )
-    if entropy_type != wallet_entropy.HD and index is not None:
-        raise ValidationError(
-            "Invalid body field 'account_index': only for entropy_type hd (a private_key import "
-            "is one key)"
-        )
+    entropy_type, index = body["entropy_type"], body.get("account_index")  # the schema: M65
     chain, address = _wallet_key(body)
     private = X25519PrivateKey.from_private_bytes(_seeded_bytes(state)(32))
     public = private.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
