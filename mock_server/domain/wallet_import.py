@@ -102,6 +102,21 @@ def _open(key: WalletImportKey, encapsulated: bytes, ciphertext: bytes) -> bytes
     return plaintext
 
 
+def _use_up(state: MockState, app: App, key: WalletImportKey) -> bool:
+    """Remove the key pair; False when another request took it first (single use, M63)."""
+    return state.store.take_wallet_import_key(app.app_id, key.public_key) is not None
+
+
+def _check_address(key: WalletImportKey, secret: bytes) -> None:
+    """The imported key's address must be the one the import names (M71)."""
+    derived = chain_keys.address_of(key.chain, secret)
+    if derived != key.public_address:
+        raise ImportedAddressMismatch(
+            f"Invalid body field 'wallet.public_address': the imported key's address is "
+            f"{derived}, not {key.public_address}"
+        )
+
+
 def _take_opened(
     state: MockState, app: App, wallet: dict[str, Any], encapsulated: bytes, ciphertext: bytes
 ) -> tuple[WalletImportKey, bytes]:
@@ -131,9 +146,7 @@ def _take_opened(
             )
         for key in reversed(live):
             plaintext = _open(key, encapsulated, ciphertext)
-            if plaintext is not None and state.store.take_wallet_import_key(
-                app.app_id, key.public_key
-            ):
+            if plaintext is not None and _use_up(state, app, key):
                 return key, plaintext
     raise InvalidImportCiphertext()
 
@@ -157,12 +170,7 @@ def import_wallet(state: MockState, app: App, body: dict[str, Any]) -> tuple[Use
     user = users.get(state, app, body["user_id"])
     key, plaintext = _take_opened(state, app, wallet, encapsulated, ciphertext)
     secret = wallet_entropy.secret_of(key.chain, key.entropy_type, plaintext, key.account_index)
-    derived = chain_keys.address_of(key.chain, secret)
-    if derived != key.public_address:
-        raise ImportedAddressMismatch(
-            f"Invalid body field 'wallet.public_address': the imported key's address is "
-            f"{derived}, not {key.public_address}"
-        )
+    _check_address(key, secret)
     existing = next(
         (w for w in user.wallets if w.managed and chain_of(w.wallet_type) == key.chain), None
     )

@@ -162,6 +162,9 @@ from tests.power.variants_new_areas import CAUGHT_BY  # noqa: E402
 from tests.power.variants_new_areas import SUITE_FILES as NEW_AREA_FILES  # noqa: E402
 from tests.power.variants_new_areas import VARIANTS as NEW_AREA_VARIANTS  # noqa: E402
 from tests.power.variants_totp import VARIANTS as TOTP_VARIANTS  # noqa: E402
+from tests.power.variants_wallet_import import CAUGHT_BY as IMPORT_CAUGHT  # noqa: E402
+from tests.power.variants_wallet_import import SUITE_FILES as IMPORT_FILES  # noqa: E402
+from tests.power.variants_wallet_import import VARIANTS as IMPORT_VARIANTS  # noqa: E402
 from tests.power.variants_wallets import VARIANTS as WALLET_VARIANTS  # noqa: E402
 from tests.power.variants_webauthn import VARIANTS as WEBAUTHN_VARIANTS  # noqa: E402
 
@@ -170,6 +173,7 @@ VARIANTS.update(WEBAUTHN_VARIANTS)
 VARIANTS.update(WALLET_VARIANTS)
 VARIANTS.update(CONFORMANCE_VARIANTS)
 VARIANTS.update(NEW_AREA_VARIANTS)
+VARIANTS.update(IMPORT_VARIANTS)  # wallet import (issue 26)
 
 # The rule files run against a variant of one area (the others cannot see it): the session and
 # envelope variants face the whole behaviour suite.
@@ -178,6 +182,7 @@ SUITE_FILES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(WEBAUTHN_VARIANTS, ("test_webauthn.py",)),
     **dict.fromkeys(WALLET_VARIANTS, ("test_wallets.py",)),
     **NEW_AREA_FILES,
+    **IMPORT_FILES,
 }
 # variant → the conformance test (rule) that must be among its failures
-EXPECTED_FAILURES: dict[str, str] = {**CAUGHT_BY}
+EXPECTED_FAILURES: dict[str, str] = {**CAUGHT_BY, **IMPORT_CAUGHT}
