@@ -361,3 +361,23 @@ def test_import_refuses_broken_wallet_records_naming_the_field(
     group[kind][0].update(change)
     reply = client.post("/_mock/state", json=exported)
     assert_error(reply, 400, "validation_error", f"{kind}[0].{field}")
+
+
+def test_the_dashboards_user_view_lists_wallets_with_kind_and_balances(
+    api: Api, client: FlaskClient, state: MockState, mock: Controls
+) -> None:
+    user_id = _user(api, wallet_type="BTC")
+    made = _create(api, user_id, "DOT")
+    mock.set_balance(made["id"], "DOT", "3")
+    user = state.store.get_user(state.default_app().app_id, user_id)
+    assert user is not None
+    linked = Wallet("wallet_linked1", "0x" + "cd" * 20, "ETH", 1, True, False, True, True, 1)
+    state.store.put_user(user.__class__(**{**_fields(user), "wallets": (*user.wallets, linked)}))
+    view = client.get(f"/_mock/users/{user_id}").get_json()
+    assert [(w["wallet_type"], w["kind"]) for w in view["wallets"]] == [
+        ("BTC", "managed"),
+        ("DOT", "managed"),
+        ("ETH", "linked"),
+    ]
+    assert view["wallets"][1]["balances"] == [{"token_symbol": "DOT", "balance": "3"}]
+    assert view["wallets"][0]["balances"] == []
