@@ -76,6 +76,11 @@ WEBAUTHN_DECISIONS = "docs/decisions.md#webauthn--passkeys-issue-13"
 WALLETS_DECISIONS = "docs/decisions.md#wallets-login-issue-12"
 NEW_AREAS_RULES = "docs/decisions.md#conformance-rules-on-the-new-areas-issue-25"
 
+# managed wallets (issue 26)
+CREATE_WALLET = f"{DOCS}/api-reference/managed-wallets/create-wallet-beta"
+GET_WALLET = f"{DOCS}/api-reference/managed-wallets/get-wallet-beta"
+GET_WALLET_BALANCE = f"{DOCS}/api-reference/managed-wallets/get-wallet-balance-beta"
+MANAGED_WALLETS_DECISIONS = "docs/decisions.md#managed-wallets-signing-transfers-import-issue-26"
 # wallet import (issue 26, M60-M79)
 BEGIN_WALLET_IMPORT = "https://docs.moonkey.fun/api-reference/wallet-import/begin-wallet-import"
 IMPORT_WALLET = "https://docs.moonkey.fun/api-reference/wallet-import/import-wallet"

@@ -227,6 +227,16 @@ class WalletKey:
 
 
 @dataclass(frozen=True, slots=True)
+class WalletBalance:
+    """One balance of a managed wallet, as the state export lists it (the store keeps text)."""
+
+    app_id: str
+    wallet_id: str
+    token_symbol: str
+    amount: str
+
+
+@dataclass(frozen=True, slots=True)
 class WalletImportKey:
     """A BeginWalletImport key pair waiting for its ImportWallet (§10; decisions M63-M65).
 

@@ -309,3 +309,75 @@ def test_delete_user_wallet_refuses_a_managed_wallet(api: Api) -> None:
     wallet = _create(api, _user(api), "ETH")
     reply = api.delete(f"/v1/auth/users/wallets/{wallet['id']}/delete")
     assert_error(reply, 400, "wallet_not_deletable", wallet["id"])
+
+
+def test_export_and_import_round_trip_keys_and_balances(
+    api: Api, client: FlaskClient, state: MockState, mock: Controls
+) -> None:
+    user_id = _user(api, wallet_type="ETH")
+    sol = _create(api, user_id, "SOL")
+    eth = api.get(f"/v1/auth/users/{user_id}").get_json()["wallets"][0]
+    mock.set_balance(eth["id"], "ETH", "1.50")
+    mock.set_balance(sol["id"], "USDC", "7")
+    app_id = state.default_app().app_id
+    keys_before = sorted(state.store.wallet_keys(app_id), key=lambda k: k.wallet_id)
+    exported = client.get("/_mock/state").get_json()
+    (group,) = [g for g in exported["apps"] if g["app"]["app_id"] == app_id]
+    assert {k["wallet_id"] for k in group["wallet_keys"]} == {eth["id"], sol["id"]}
+    assert sorted((b["wallet_id"], b["token_symbol"], b["amount"]) for b in group["balances"]) == (
+        sorted([(eth["id"], "ETH", "1.50"), (sol["id"], "USDC", "7")])
+    )
+    mock.reset()
+    assert_error(api.get(GET + sol["id"]), 404, "wallet_not_found")
+    imported = client.post("/_mock/state", json=exported)
+    assert imported.status_code == 200, imported.get_json()
+    counts = imported.get_json()["counts"]
+    assert (counts["wallet_keys"], counts["balances"]) == (2, 2)
+    assert api.get(GET + sol["id"]).get_json() == sol
+    assert _balance(api, eth["id"], "ETH").get_json()["balance"] == "1.50"
+    assert _balance(api, sol["id"], "USDC").get_json()["balance"] == "7"
+    assert sorted(state.store.wallet_keys(app_id), key=lambda k: k.wallet_id) == keys_before
+    assert _create(api, user_id, "ethereum") == eth  # still idempotent after the import
+
+
+@pytest.mark.parametrize(
+    ("kind", "change", "field"),
+    [
+        ("wallet_keys", {"secret_hex": "00" * 32}, "secret_hex"),
+        ("wallet_keys", {"secret_hex": "zz"}, "secret_hex"),
+        ("wallet_keys", {"chain": "dogecoin"}, "secret_hex"),
+        ("balances", {"amount": "-1"}, "amount"),
+        ("balances", {"amount": "1e3"}, "amount"),
+        ("balances", {"amount": 5}, "amount"),
+    ],
+)
+def test_import_refuses_broken_wallet_records_naming_the_field(
+    api: Api, client: FlaskClient, mock: Controls, kind: str, change: dict[str, Any], field: str
+) -> None:
+    wallet = _create(api, _user(api), "ETH")
+    mock.set_balance(wallet["id"], "ETH", "1")
+    exported = client.get("/_mock/state").get_json()
+    group = exported["apps"][0]
+    group[kind][0].update(change)
+    reply = client.post("/_mock/state", json=exported)
+    assert_error(reply, 400, "validation_error", f"{kind}[0].{field}")
+
+
+def test_the_dashboards_user_view_lists_wallets_with_kind_and_balances(
+    api: Api, client: FlaskClient, state: MockState, mock: Controls
+) -> None:
+    user_id = _user(api, wallet_type="BTC")
+    made = _create(api, user_id, "DOT")
+    mock.set_balance(made["id"], "DOT", "3")
+    user = state.store.get_user(state.default_app().app_id, user_id)
+    assert user is not None
+    linked = Wallet("wallet_linked1", "0x" + "cd" * 20, "ETH", 1, True, False, True, True, 1)
+    state.store.put_user(user.__class__(**{**_fields(user), "wallets": (*user.wallets, linked)}))
+    view = client.get(f"/_mock/users/{user_id}").get_json()
+    assert [(w["wallet_type"], w["kind"]) for w in view["wallets"]] == [
+        ("BTC", "managed"),
+        ("DOT", "managed"),
+        ("ETH", "linked"),
+    ]
+    assert view["wallets"][1]["balances"] == [{"token_symbol": "DOT", "balance": "3"}]
+    assert view["wallets"][0]["balances"] == []
