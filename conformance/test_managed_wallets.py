@@ -26,6 +26,7 @@ from conformance import sources
 from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.flows import Flows
+from conformance.gates import missing_managed_wallets
 from conformance.target import Target
 
 CREATE, BALANCE, GET = "/v1/wallets/create", "/v1/wallets/balance", "/v1/wallets/"
@@ -48,13 +49,10 @@ DECIMAL = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 
 @pytest.fixture(scope="module", autouse=True)
 def _serves_managed_wallets(api: ApiClient) -> None:
-    """Skip the module on a deployment without managed wallets (the path is unknown there)."""
-    probe = api.post(CREATE, {"user_id": "user_conformanceProbe0000000000", "wallet_type": "ETH"})
-    if probe.status in (404, 405) and probe.json.get("error_type") != "user_not_found":
-        pytest.skip(
-            "managed wallets: the deployment does not serve POST /v1/wallets/create "
-            f"(HTTP {probe.status} {probe.json.get('error_type')!r}, not user_not_found)"
-        )
+    """Skip the module on a deployment without managed wallets, with the reason."""
+    reason = missing_managed_wallets(api)
+    if reason is not None:
+        pytest.skip(reason)
 
 
 def _create(

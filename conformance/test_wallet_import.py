@@ -26,6 +26,7 @@ from conformance import sources
 from conformance.client import ApiClient, Exchange
 from conformance.expect import Expect
 from conformance.flows import Flows
+from conformance.gates import missing_wallet_import
 from conformance.timing import TimeTravel
 from conformance.wallet_import import address_of, encrypt_for_import, mnemonic_secret
 
@@ -46,12 +47,9 @@ def _wallet(address: str, wallet_type: str, entropy: str) -> dict[str, Any]:
 @pytest.fixture(scope="module", autouse=True)
 def _serves_wallet_import(api: ApiClient) -> None:
     """Skip the module on a deployment without wallet import (the path is unknown there)."""
-    probe = api.post(BEGIN, _wallet("0x" + "00" * 20, "ethereum", "private_key"))
-    if probe.status in (404, 405):
-        pytest.skip(
-            "wallet import: the deployment does not serve POST /v1/wallets/import/begin "
-            f"(HTTP {probe.status} {probe.json.get('error_type')!r})"
-        )
+    reason = missing_wallet_import(api)
+    if reason is not None:
+        pytest.skip(reason)
 
 
 def _eth_key() -> tuple[str, str]:
