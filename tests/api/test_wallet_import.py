@@ -1,5 +1,5 @@
 """Wallet import over the test client: BeginWalletImport and ImportWallet (Reference-more §10;
-decisions M60-M79).
+decisions M60-M79). ``tests/api/test_stores.py`` runs this module on SQLite and Redis too.
 
 The ciphertext is made with ``cryptography``'s own HPKE (OpenSSL), not the fake's ``pyhpke``;
 keys come from eth-keys' pure-Python backend and solders; HD addresses from bip-utils' BIP-39
@@ -26,7 +26,6 @@ from solders.keypair import Keypair
 from mock_server import ControllableClock
 from mock_server.state import MockState
 from tests.helpers import Api, assert_error
-from tests.stores import ENGINES
 from tests.wallet_keys import KEYS
 
 BEGIN, IMPORT, GET = "/v1/wallets/import/begin", "/v1/wallets/import", "/v1/wallets/"
@@ -440,17 +439,6 @@ def test_import_wallet_key_pairs_round_trip_through_the_state_export(
     imported = client.post("/_mock/state", json=document)
     assert imported.status_code == 200, imported.get_json()
     _imported(api.post(IMPORT, _body(user_id, address, "ethereum", enc, ct, "private_key")))
-
-
-@pytest.mark.parametrize("store_engine", ENGINES)
-def test_import_wallet_on_every_engine(api: Api, state: MockState, store_engine: str) -> None:
-    keypair = Keypair()
-    user_id = _user(api)
-    enc, ct = _seal(_begin(api, str(keypair.pubkey()), "solana"), str(keypair).encode())
-    body = _body(user_id, str(keypair.pubkey()), "solana", enc, ct, "private_key")
-    wallet = _imported(api.post(IMPORT, body))
-    assert _stored_secret(state, wallet) == bytes(keypair)[:32]
-    assert_error(api.post(IMPORT, body), 400, "wallet_import_not_begun")
 
 
 def test_wallet_import_libraries_leave_the_recursion_limit_alone() -> None:
