@@ -4,13 +4,16 @@ decisions M60-M79). ``tests/api/test_stores.py`` runs this module on SQLite and 
 The ciphertext is made with ``cryptography``'s own HPKE (OpenSSL), not the fake's ``pyhpke``;
 keys come from eth-keys' pure-Python backend and solders; HD addresses from bip-utils' BIP-39
 seed and BIP-44 derivation and solders' ``from_seed_and_derivation_path`` — none of them the
-``mnemonic``/``slip10`` code the fake derives with.
+``mnemonic``/``slip10`` code the fake derives with; eth-account (key and ``from_mnemonic``) in a
+child process, as W9 wants it out of the process the fake runs in.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import os
+import subprocess
 import sys
 from datetime import timedelta
 from typing import Any
@@ -194,6 +197,40 @@ def test_import_wallet_solana_keypair_with_a_foreign_public_half_is_400(api: Api
 
 
 # --- ImportWallet: BIP-39 mnemonics -----------------------------------------------------------
+
+# eth-account raises the recursion limit when imported (W9), so it runs in a child process.
+ETH_ACCOUNT = """
+import json, sys
+from eth_account import Account
+Account.enable_unaudited_hdwallet_features()
+fresh = Account.create()
+hd = Account.from_mnemonic(sys.argv[1], account_path="m/44'/60'/0'/0/" + sys.argv[2])
+print(json.dumps({"key": fresh.key.hex(), "address": fresh.address, "hd": hd.address}))
+"""
+
+
+def _eth_account(mnemonic: str, index: int) -> dict[str, str]:
+    done = subprocess.run(
+        [sys.executable, "-c", ETH_ACCOUNT, mnemonic, str(index)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    answer: dict[str, str] = json.loads(done.stdout)
+    return answer
+
+
+def test_import_wallet_eth_account_key_and_mnemonic(api: Api, state: MockState) -> None:
+    """A key eth-account made, and account 6 by eth-account's own HD wallet, import as such."""
+    made = _eth_account(MNEMONIC, 6)
+    user_id = _user(api)
+    wallet = _imported(_import(api, user_id, made["address"], "ethereum", made["key"].encode()))
+    assert wallet["public_address"] == made["address"].lower()
+    assert _stored_secret(state, wallet) == bytes.fromhex(made["key"].removeprefix("0x"))
+    other = _user(api, "hd@example.com")
+    reply = _import(api, other, made["hd"], "ethereum", MNEMONIC.encode(), "hd", account_index=6)
+    assert _imported(reply)["public_address"] == made["hd"].lower()
 
 
 def test_import_wallet_ethereum_hd_account(api: Api) -> None:
