@@ -26,6 +26,7 @@ from mock_server.models import (
     OAuthToken,
     OtpChallenge,
     Session,
+    Transfer,
     User,
     WalletRegistration,
     WebauthnChallenge,
@@ -57,6 +58,7 @@ KINDS: dict[str, tuple[type[Any], Callable[[Store, str], list[Any]], str]] = {
         lambda s, a: s.wallet_registrations(a),
         "put_wallet_registration",
     ),
+    "transfers": (Transfer, lambda s, a: s.transfers(a), "put_transfer"),
 }
 
 

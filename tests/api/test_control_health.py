@@ -29,6 +29,7 @@ CONTROLS = [
     "sessions",
     "state",
     "totps",
+    "transfers",
     "users",
 ]
 PATHS = ["/_mock/health", "/_mock/clock", "/_mock/faults", "/_mock/openapi.yaml", "/_mock/state"]
