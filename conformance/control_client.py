@@ -312,6 +312,13 @@ class MockControl:
         body = self._scoped(user_id=user_id, email=email, phone_number=phone_number, app_id=app_id)
         return self._post("totps/code", body)
 
+    def set_balance(
+        self, wallet_id: str, token_symbol: str, balance: str, *, app_id: str | None = None
+    ) -> dict[str, Any]:
+        """Set a managed wallet's balance of a token (a decimal string such as ``"1.5"``)."""
+        body = {"wallet_id": wallet_id, "token_symbol": token_symbol, "balance": balance}
+        return self._post("wallets/balance", self._scoped(body, app_id=app_id))
+
     def set_password(
         self,
         password: str,

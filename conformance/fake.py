@@ -8,6 +8,7 @@ costs a pytest run nothing.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from conformance.session_tokens import SessionTokens
@@ -381,6 +382,31 @@ class MoonkeyMock:
         if not found:
             raise MoonkeyMockError(f"no user with {field} {user!r} in app {self.app_id}")
         return str(found[0]["user_id"])
+
+    # --- managed wallets (issue 26) ---------------------------------------------------------
+    def create_wallet(self, user: str, wallet_type: str = "ETH") -> dict[str, Any]:
+        """CreateWallet for ``user`` (id or email) over the API; the Wallet (the same one again
+        for a chain the user has a managed wallet of already)."""
+        body = {"user_id": self._user_id(user), "wallet_type": wallet_type}
+        return self._ok(self.api("POST", "/v1/wallets/create", body))
+
+    def set_balance(
+        self, wallet_id: str, token_symbol: str, balance: str | int | Decimal
+    ) -> dict[str, Any]:
+        """Set what GetWalletBalance answers (``set_balance(wallet_id, "ETH", "1.5")``).
+
+        ``balance`` is a decimal string, an int or a :class:`~decimal.Decimal` (never a float:
+        binary fractions are not the amounts a test means); returns the control's answer.
+        """
+        if isinstance(balance, float) or not isinstance(balance, str | int | Decimal):
+            raise TypeError("balance: give a decimal string, an int or a Decimal, not a float")
+        text = balance if isinstance(balance, str) else format(Decimal(balance), "f")
+        return self.control.set_balance(wallet_id, token_symbol, text)
+
+    def balance(self, wallet_id: str, token_symbol: str) -> Decimal:
+        """GetWalletBalance over the API, as a :class:`~decimal.Decimal`."""
+        body = {"wallet_id": wallet_id, "token_symbol": token_symbol}
+        return Decimal(self._ok(self.api("POST", "/v1/wallets/balance", body))["balance"])
 
     # --- webauthn (passkeys) ----------------------------------------------------------------
     def passkey(self, origin: str = "http://localhost", **options: Any) -> Passkey:

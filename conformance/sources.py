@@ -76,6 +76,12 @@ WEBAUTHN_DECISIONS = "docs/decisions.md#webauthn--passkeys-issue-13"
 WALLETS_DECISIONS = "docs/decisions.md#wallets-login-issue-12"
 NEW_AREAS_RULES = "docs/decisions.md#conformance-rules-on-the-new-areas-issue-25"
 
+# managed wallets (issue 26)
+CREATE_WALLET = f"{DOCS}/api-reference/managed-wallets/create-wallet-beta"
+GET_WALLET = f"{DOCS}/api-reference/managed-wallets/get-wallet-beta"
+GET_WALLET_BALANCE = f"{DOCS}/api-reference/managed-wallets/get-wallet-balance-beta"
+MANAGED_WALLETS_DECISIONS = "docs/decisions.md#managed-wallets-signing-transfers-import-issue-26"
+
 PUBLIC_PREFIXES = (
     "https://docs.streambird.io/",
     "https://developers.streambird.io/",

@@ -247,6 +247,16 @@ class WalletKey:
 
 
 @dataclass(frozen=True, slots=True)
+class WalletBalance:
+    """One balance of a managed wallet, as the state export lists it (the store keeps text)."""
+
+    app_id: str
+    wallet_id: str
+    token_symbol: str
+    amount: str
+
+
+@dataclass(frozen=True, slots=True)
 class Totp:
     """A TOTP authenticator of a user (decisions T1-T6).
 

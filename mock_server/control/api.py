@@ -171,6 +171,11 @@ class ControlApi(Protocol):
     ) -> Json:
         """``POST /_mock/passwords``."""
 
+    def set_balance(
+        self, wallet_id: str, token_symbol: str, balance: str, *, app_id: str | None = None
+    ) -> Json:
+        """``POST /_mock/wallets/balance``."""
+
     def contract_state(
         self,
         state: str | None = None,

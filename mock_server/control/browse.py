@@ -48,10 +48,28 @@ def users(state: MockState, app: App, query: str | None, limit: int) -> Json:
 
 
 def user(state: MockState, app: App, user_id: str) -> Json:
-    """``{user, sessions}``: one user with its live sessions (newest first); 404 if unknown."""
+    """``{user, sessions, wallets}``: one user with its live sessions (newest first) and its
+    wallets with their kind and balances (M16); 404 if unknown."""
     found = user_rules.get(state, app, user_id)
     live = session_rules.active_for_user(state, app, user_id)
-    return {"user": found.to_json(), "sessions": [s.to_json() for s in live]}
+    return {
+        "user": found.to_json(),
+        "sessions": [s.to_json() for s in live],
+        "wallets": _wallets(state, app, found),
+    }
+
+
+def _wallets(state: MockState, app: App, user: User) -> list[Json]:
+    """The user's wallets: managed, imported or linked, each with the balances set on it."""
+    held: dict[str, list[Json]] = {}
+    for wallet_id, token, amount in sorted(state.store.balances(app.app_id)):
+        held.setdefault(wallet_id, []).append({"token_symbol": token, "balance": amount})
+    views = []
+    for wallet in user.wallets:
+        kind = "linked" if not wallet.managed else "imported" if wallet.is_imported else "managed"
+        body = wallet.to_json(app.app_id, user.user_id)
+        views.append({**body, "kind": kind, "balances": held.get(wallet.id, [])})
+    return views
 
 
 def delete_user(state: MockState, app: App, user_id: str) -> User:

@@ -23,7 +23,7 @@ from typing import Any
 
 from mock_server.call import session_fields
 from mock_server.clock import ControllableClock
-from mock_server.domain import passwords, totps
+from mock_server.domain import balances, managed_wallets, passwords, totps
 from mock_server.domain import transfers as transfer_rules
 from mock_server.errors import FaultNotFound, UserNotFound, ValidationError
 from mock_server.faults import ANY_APP
@@ -416,6 +416,24 @@ class Controls:
         user = _named_user(self.state, app, named)
         user = passwords.set_password(self.state, app, user, password, check_strength=False)
         return {"user_id": user.user_id, "user": user.to_json()}
+
+    # --- managed wallets ---------------------------------------------------------------
+    def set_balance(
+        self, wallet_id: str, token_symbol: str, balance: str, *, app_id: str | None = None
+    ) -> Json:
+        """``POST /_mock/wallets/balance``: set what GetWalletBalance answers (M14)."""
+        body = {"wallet_id": wallet_id, "token_symbol": token_symbol, "balance": balance}
+        self._body("SetWalletBalance", _clean(**body, app_id=app_id))
+        app = apps.resolve(self.state, app_id)
+        _, wallet = managed_wallets.find(self.state, app, wallet_id)
+        symbol = balances.canonical_token(wallet, token_symbol)
+        amount = balances.parse_amount(balance)
+        balances.set_balance(self.state, app, wallet, symbol, amount)
+        return {
+            "wallet_id": wallet.id,
+            "token_symbol": symbol,
+            "balance": balances.format_amount(amount),
+        }
 
     # --- contracts ---------------------------------------------------------------------
     def contract_state(

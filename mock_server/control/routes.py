@@ -354,6 +354,12 @@ def set_password(c: Controls, r: ControlCall) -> Json:
 
 
 @_handler
+def set_wallet_balance(c: Controls, r: ControlCall) -> Json:
+    """POST /_mock/wallets/balance."""
+    return c.set_balance(**r.scoped())
+
+
+@_handler
 def change_contract_state(c: Controls, r: ControlCall) -> Json:
     """POST /_mock/contract/states (Pact's state-change body, or its query form)."""
     body = r.scoped() if r.body else dict(r.query)

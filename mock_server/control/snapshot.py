@@ -13,12 +13,13 @@ import functools
 import types
 import typing
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 
-from mock_server.domain import users
+from mock_server.domain import balances, chain_keys, users
 from mock_server.errors import ApiError, DuplicateApp, DuplicateUser, UserNotFound, ValidationError
 from mock_server.models import (
     App,
@@ -28,6 +29,8 @@ from mock_server.models import (
     Session,
     Transfer,
     User,
+    WalletBalance,
+    WalletKey,
     WalletRegistration,
     WebauthnChallenge,
 )
@@ -58,8 +61,45 @@ KINDS: dict[str, tuple[type[Any], Callable[[Store, str], list[Any]], str]] = {
         lambda s, a: s.wallet_registrations(a),
         "put_wallet_registration",
     ),
+    # managed wallets (M15): the private keys travel in the export, and only there
+    "wallet_keys": (WalletKey, lambda s, a: s.wallet_keys(a), "put_wallet_key"),
+    "balances": (
+        WalletBalance,
+        lambda s, a: [WalletBalance(a, w, t, m) for w, t, m in s.balances(a)],
+        "put_wallet_balance",
+    ),
     "transfers": (Transfer, lambda s, a: s.transfers(a), "put_transfer"),
 }
+
+
+def _put_wallet_balance(store: Store, balance: WalletBalance) -> None:
+    store.put_balance(balance.app_id, balance.wallet_id, balance.token_symbol, balance.amount)
+
+
+def _putter(store: Store, kind: str) -> Callable[[Any], None]:
+    name = KINDS[kind][2]
+    if name == "put_wallet_balance":
+        return functools.partial(_put_wallet_balance, store)
+    put: Callable[[Any], None] = getattr(store, name)
+    return put
+
+
+def _check_wallet_record(record: Any, where: str) -> None:
+    """What a type cannot say: a key is a valid secret of its chain, an amount a decimal."""
+    if isinstance(record, WalletKey):
+        try:
+            valid = chain_keys.valid_secret(record.chain, bytes.fromhex(record.secret_hex))
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValidationError(f"State field '{where}.secret_hex' is not a {record.chain} key")
+    if isinstance(record, WalletBalance):
+        try:
+            amount = balances.parse_amount(record.amount)
+        except ValueError:
+            amount = Decimal(-1)
+        if amount < 0 or balances.format_amount(amount) != record.amount:
+            raise ValidationError(f"State field '{where}.amount' is not a non-negative decimal")
 
 
 # --- export / import -----------------------------------------------------------------------
@@ -100,7 +140,7 @@ def import_state(state: MockState, document: Json) -> Json:
             state.store.delete_app(app.app_id)
             state.store.put_app(app)
             for kind, items in records.items():
-                put = getattr(state.store, KINDS[kind][2])
+                put = _putter(state.store, kind)
                 for item in items:
                     put(item)
                 counts[kind] += len(items)
@@ -121,6 +161,9 @@ def _load_app(group: Json, where: str) -> tuple[App, dict[str, list[Any]], list[
         ]
         for kind, (model, _, _) in KINDS.items()
     }
+    for kind in ("wallet_keys", "balances"):
+        for i, record in enumerate(records[kind]):
+            _check_wallet_record(record, f"{where}.{kind}[{i}]")
     messages = [
         _record(Message, raw, app.app_id, f"{where}.outbox[{i}]")
         for i, raw in enumerate(group.get("outbox", []))

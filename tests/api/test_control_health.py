@@ -31,6 +31,7 @@ CONTROLS = [
     "totps",
     "transfers",
     "users",
+    "wallets",
 ]
 PATHS = ["/_mock/health", "/_mock/clock", "/_mock/faults", "/_mock/openapi.yaml", "/_mock/state"]
 

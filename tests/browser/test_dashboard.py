@@ -369,6 +369,29 @@ def test_user_search_detail_and_delete(page: Page, server: MockServer, mock: Con
     assert api.verify(ann["session_token"]).status_code == 401
 
 
+def test_user_detail_lists_wallets_with_kind_and_balances(
+    page: Page, server: MockServer, mock: Controls
+) -> None:
+    api = Api(server)
+    made = api.post("/v1/auth/users/create", {"email": "cat@example.com", "wallet_type": "ETH"})
+    user_id = made.json()["user_id"]
+    sol = api.post("/v1/wallets/create", {"user_id": user_id, "wallet_type": "SOL"}).json()
+    eth = mock.user(user_id)["wallets"][0]
+    mock.set_balance(eth["id"], "ETH", "1.25")
+    mock.set_balance(eth["id"], "USDC", "10")
+    expect(page.locator("#users-body tr")).to_have_count(1, timeout=LIVE_MS)
+    page.get_by_role("button", name="cat@example.com").click()
+    detail = page.locator("#user-detail")
+    expect(detail.get_by_role("heading", name="Wallets (2)")).to_be_visible()
+    first = detail.locator(f"[data-wallet='{eth['id']}']")
+    expect(first).to_contain_text(eth["public_address"])
+    expect(first).to_contain_text("managed")
+    expect(first.locator("[data-col=balances]")).to_have_text("1.25 ETH, 10 USDC")
+    second = detail.locator(f"[data-wallet='{sol['id']}']")
+    expect(second).to_contain_text(sol["public_address"])
+    expect(second.locator("[data-col=balances]")).to_have_text("no balance set")
+
+
 def test_clock_form_shows_the_fakes_refusal_then_sets(page: Page, mock: Controls) -> None:
     visit(page, "Clock")
     form = page.locator("#set-form")

@@ -158,6 +158,9 @@ VARIANTS: dict[str, Variant] = {
 }
 
 from tests.power.variants_conformance import VARIANTS as CONFORMANCE_VARIANTS  # noqa: E402
+from tests.power.variants_managed_wallets import CAUGHT_BY as MANAGED_WALLETS_CAUGHT  # noqa: E402
+from tests.power.variants_managed_wallets import SUITE_FILES as MANAGED_WALLETS_FILES  # noqa: E402
+from tests.power.variants_managed_wallets import VARIANTS as MANAGED_WALLETS_VARIANTS  # noqa: E402
 from tests.power.variants_new_areas import CAUGHT_BY  # noqa: E402
 from tests.power.variants_new_areas import SUITE_FILES as NEW_AREA_FILES  # noqa: E402
 from tests.power.variants_new_areas import VARIANTS as NEW_AREA_VARIANTS  # noqa: E402
@@ -170,6 +173,7 @@ VARIANTS.update(WEBAUTHN_VARIANTS)
 VARIANTS.update(WALLET_VARIANTS)
 VARIANTS.update(CONFORMANCE_VARIANTS)
 VARIANTS.update(NEW_AREA_VARIANTS)
+VARIANTS.update(MANAGED_WALLETS_VARIANTS)
 
 # The rule files run against a variant of one area (the others cannot see it): the session and
 # envelope variants face the whole behaviour suite.
@@ -178,6 +182,7 @@ SUITE_FILES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(WEBAUTHN_VARIANTS, ("test_webauthn.py",)),
     **dict.fromkeys(WALLET_VARIANTS, ("test_wallets.py",)),
     **NEW_AREA_FILES,
+    **MANAGED_WALLETS_FILES,
 }
 # variant → the conformance test (rule) that must be among its failures
-EXPECTED_FAILURES: dict[str, str] = {**CAUGHT_BY}
+EXPECTED_FAILURES: dict[str, str] = {**CAUGHT_BY, **MANAGED_WALLETS_CAUGHT}

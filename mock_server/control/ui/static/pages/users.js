@@ -29,8 +29,8 @@ start(() => {
   async function detail(quiet) {
     const box = $("#user-detail");
     try {
-      const { user, sessions } = await api("GET", `/_mock/users/${encodeURIComponent(selected)}`, undefined, inApp());
-      box.replaceChildren(...userDetail(user, sessions, async () => {
+      const { user, sessions, wallets } = await api("GET", `/_mock/users/${encodeURIComponent(selected)}`, undefined, inApp());
+      box.replaceChildren(...userDetail(user, sessions, wallets || [], async () => {
         await api("DELETE", `/_mock/users/${encodeURIComponent(user.user_id)}`, undefined, inApp());
         selected = null; box.hidden = true; await list();
       }));
@@ -46,13 +46,25 @@ start(() => {
   live(list);
 });
 
-function userDetail(u, sessions, onDelete) {
+function walletItem(w) {
+  // A wallet: its address, chain and kind; its id (copyable) and the balances set on it.
+  const held = w.balances.length
+    ? w.balances.map((b) => `${b.balance} ${b.token_symbol}`).join(", ")
+    : "no balance set";
+  return el("li", { "data-wallet": w.id },
+    el("span", { class: "mono" }, w.public_address), " ",
+    el("span", { class: "badge" }, w.wallet_type), " ",
+    el("span", { class: w.kind === "linked" ? "badge" : "badge ok" }, w.kind),
+    el("div", { class: "muted mono small" }, w.id, " ", copyButton(w.id, "wallet id")),
+    el("div", { class: "muted small", "data-col": "balances" }, held));
+}
+
+function userDetail(u, sessions, wallets, onDelete) {
   const error = el("p", { class: "error", role: "alert", hidden: true });
   const name = [u.first_name, u.middle_name, u.last_name].filter(Boolean).join(" ");
   const item = (main, ...rest) => el("li", {}, el("span", { class: "mono" }, main), " ", ...rest);
   const verified = (v) => el("span", { class: v ? "badge ok" : "badge" }, v ? "verified" : "not verified");
   const factors = [
-    ...u.wallets.map((w) => item(w.public_address || w.wallet_id || "", el("span", { class: "muted" }, `wallet ${w.wallet_type || ""}`))),
     ...u.idp_providers.map((p) => item(p.provider_subject || "", el("span", { class: "muted" }, `OAuth ${p.idp_provider || p.provider || ""}`))),
     ...u.totps.map((t) => item(t.totp_id || t.id || "TOTP", el("span", { class: "muted" }, "TOTP"))),
     ...u.webauthn_credentials.map((c) => item(c.id || "credential", el("span", { class: "muted" }, "WebAuthn"))),
@@ -71,8 +83,10 @@ function userDetail(u, sessions, onDelete) {
     list(u.emails.map((e) => item(e.email, verified(e.verified), el("div", { class: "muted mono small" }, e.email_id || e.id || ""))), "No email."),
     el("h3", {}, "Phone numbers"),
     list(u.phone_numbers.map((p) => item(p.phone_number, verified(p.verified), el("div", { class: "muted mono small" }, p.phone_id || p.id || ""))), "No phone number."),
+    el("h3", {}, `Wallets (${wallets.length})`),
+    list(wallets.map(walletItem), "No wallet."),
     el("h3", {}, "Factors"),
-    list(factors, "No wallet, OAuth identity, TOTP or WebAuthn credential."),
+    list(factors, "No OAuth identity, TOTP or WebAuthn credential."),
     el("h3", {}, `Live sessions (${sessions.length})`),
     list(sessions.map((s) => el("li", {},
       el("span", { class: "mono" }, s.id), " ",
