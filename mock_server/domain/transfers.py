@@ -205,16 +205,8 @@ def confirm(state: MockState, app: App, transfer_id: str, body: dict[str, Any]) 
     with state.store.atomic():
         transfer = get(state, app, transfer_id)
         _check_owner(state, app, transfer.user_id, transfer.source, body.get("user_id"))
-        if transfer.status != "unconfirmed":
-            raise TransferAlreadyConfirmed(
-                f"Transfer '{transfer_id}' was confirmed already (status {transfer.status})"
-            )
         now = state.now_ts()
-        if now >= transfer.expires_at:
-            raise TransferExpired(
-                f"Transfer '{transfer_id}' expired at {transfer.expires_at} unconfirmed "
-                f"({EXPIRY_SECONDS} s after creation); create a new one"
-            )
+        _check_confirmable(transfer, now)
         _, wallet = _source(state, app, transfer.source)
         amount = Decimal(transfer.source_amount)
         completes = app.transfer_outcome == "completed"
@@ -242,6 +234,19 @@ def confirm(state: MockState, app: App, transfer_id: str, body: dict[str, Any]) 
         transfer = _settle(state, app, transfer)
         state.store.put_transfer(transfer)
     return transfer
+
+
+def _check_confirmable(transfer: Transfer, now: int) -> None:
+    """Only an ``unconfirmed`` transfer before its ``expires_at`` can be confirmed (M49)."""
+    if transfer.status != "unconfirmed":
+        raise TransferAlreadyConfirmed(
+            f"Transfer '{transfer.id}' was confirmed already (status {transfer.status})"
+        )
+    if now >= transfer.expires_at:
+        raise TransferExpired(
+            f"Transfer '{transfer.id}' expired at {transfer.expires_at} unconfirmed "
+            f"({EXPIRY_SECONDS} s after creation); create a new one"
+        )
 
 
 def _settle(state: MockState, app: App, transfer: Transfer) -> Transfer:

@@ -165,6 +165,9 @@ from tests.power.variants_new_areas import CAUGHT_BY  # noqa: E402
 from tests.power.variants_new_areas import SUITE_FILES as NEW_AREA_FILES  # noqa: E402
 from tests.power.variants_new_areas import VARIANTS as NEW_AREA_VARIANTS  # noqa: E402
 from tests.power.variants_totp import VARIANTS as TOTP_VARIANTS  # noqa: E402
+from tests.power.variants_transfers import CAUGHT_BY as TRANSFERS_CAUGHT  # noqa: E402
+from tests.power.variants_transfers import SUITE_FILES as TRANSFERS_FILES  # noqa: E402
+from tests.power.variants_transfers import VARIANTS as TRANSFERS_VARIANTS  # noqa: E402
 from tests.power.variants_wallets import VARIANTS as WALLET_VARIANTS  # noqa: E402
 from tests.power.variants_webauthn import VARIANTS as WEBAUTHN_VARIANTS  # noqa: E402
 
@@ -174,6 +177,7 @@ VARIANTS.update(WALLET_VARIANTS)
 VARIANTS.update(CONFORMANCE_VARIANTS)
 VARIANTS.update(NEW_AREA_VARIANTS)
 VARIANTS.update(MANAGED_WALLETS_VARIANTS)
+VARIANTS.update(TRANSFERS_VARIANTS)
 
 # The rule files run against a variant of one area (the others cannot see it): the session and
 # envelope variants face the whole behaviour suite.
@@ -183,6 +187,11 @@ SUITE_FILES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(WALLET_VARIANTS, ("test_wallets.py",)),
     **NEW_AREA_FILES,
     **MANAGED_WALLETS_FILES,
+    **TRANSFERS_FILES,
 }
 # variant → the conformance test (rule) that must be among its failures
-EXPECTED_FAILURES: dict[str, str] = {**CAUGHT_BY, **MANAGED_WALLETS_CAUGHT}
+EXPECTED_FAILURES: dict[str, str] = {
+    **CAUGHT_BY,
+    **MANAGED_WALLETS_CAUGHT,
+    **TRANSFERS_CAUGHT,
+}
