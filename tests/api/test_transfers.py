@@ -571,3 +571,32 @@ def test_control_lists_every_status(api: Api, state: MockState, mock: Controls) 
     assert listed["total"] == 2
     assert [t["id"] for t in listed["transfers"]] == [unconfirmed["id"], confirmed["id"]]
     assert listed["transfers"][1]["settles_at"] == confirmed["updated_at"] + 10
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"transfer_fee_rate": "2"}, "transfer_fee_rate"),
+        ({"transfer_fee_rate": "0.1%"}, "transfer_fee_rate"),
+        ({"transfer_fees": {"DOGE": "1"}}, "transfer_fees"),
+        ({"transfer_fees": {"ETH": -1}}, "transfer_fees"),
+        ({"transfer_settle_seconds": -1}, "transfer_settle_seconds"),
+        ({"transfer_outcome": "lost"}, "transfer_outcome"),
+    ],
+)
+def test_transfer_settings_are_validated(
+    client: Any, state: MockState, settings: dict[str, Any], named: str
+) -> None:
+    reply = client.patch(f"/_mock/apps/{state.default_app().app_id}", json=settings)
+    assert_error(reply, 400, "validation_error", named)
+
+
+def test_transfer_settings_survive_the_state_export(state: MockState, mock: Controls) -> None:
+    app_id = state.default_app().app_id
+    mock.update_app(app_id, transfer_fees={"BTC": "0.001"}, transfer_settle_seconds=0)
+    document = mock.export_state()
+    mock.update_app(app_id, transfer_fees={"BTC": "0.5"}, transfer_settle_seconds=30)
+    mock.import_state(document)
+    app = mock.get_app(app_id)
+    assert app["transfer_fees"]["BTC"] == "0.001"
+    assert app["transfer_settle_seconds"] == 0

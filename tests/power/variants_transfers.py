@@ -30,6 +30,7 @@ def fees_never_on_top(mp: pytest.MonkeyPatch) -> None:
 
 def fees_through_floats(mp: pytest.MonkeyPatch) -> None:
     """Amounts are computed in binary floating point and printed with repr."""
+
     def quote(app: Any, symbol: str, amount: Decimal, *, includes_fees: bool) -> Quote:
         fee = float(transfers.fee_of(app, symbol, amount))
         sent = float(amount)
