@@ -19,6 +19,7 @@ from mock_server.store.kv import KvStore
 from tests.api.test_control_clock import *  # noqa: F403
 from tests.api.test_control_state import *  # noqa: F403
 from tests.api.test_magic_links import *  # noqa: F403
+from tests.api.test_managed_wallets import *  # noqa: F403
 from tests.api.test_otps import *  # noqa: F403
 from tests.api.test_sessions import *  # noqa: F403
 from tests.api.test_sessions_jwt import *  # noqa: F403
