@@ -395,6 +395,20 @@ class MockControl:
         body = self._scoped({"minutes": minutes}, app_id=app_id)
         return self._post(f"sessions/{session_id}/extend", body)
 
+    def transfers(self, *, app_id: str | None = None, user_id: str | None = None) -> dict[str, Any]:
+        """``{transfers, total}``: an app's transfers of every status, newest first."""
+        params = self._scoped(app_id=app_id, user_id=user_id)
+        result: dict[str, Any] = self.call("GET", "transfers", params=params)
+        return result
+
+    def fail_transfer(
+        self, transfer_id: str, *, reason: str | None = None, app_id: str | None = None
+    ) -> dict[str, Any]:
+        """Make a pending transfer fail now (its funds go back to the source)."""
+        return self._post(
+            f"transfers/{transfer_id}/fail", self._scoped(reason=reason, app_id=app_id)
+        )
+
     def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         result: dict[str, Any] = self.call("POST", path, json=body)
         return result

@@ -446,6 +446,13 @@ class MoonkeyMock:
         body = {"wallet_id": wallet_id, "token_symbol": token_symbol}
         return Decimal(self._ok(self.api("POST", "/v1/wallets/balance", body))["balance"])
 
+    def fail_transfer(self, transfer_id: str, reason: str = "") -> dict[str, Any]:
+        """Make a pending transfer fail now; its funds go back to the source (M51).
+
+        Returns the control's view of the transfer (``status: "failed"``, ``failure_reason``).
+        """
+        return self.control.fail_transfer(transfer_id, reason=reason or None)
+
     # --- webauthn (passkeys) ----------------------------------------------------------------
     def passkey(self, origin: str = "http://localhost", **options: Any) -> Passkey:
         """A software authenticator for ``origin`` (see :class:`conformance.passkey.Passkey`)."""

@@ -86,6 +86,13 @@ BEGIN_WALLET_IMPORT = "https://docs.moonkey.fun/api-reference/wallet-import/begi
 IMPORT_WALLET = "https://docs.moonkey.fun/api-reference/wallet-import/import-wallet"
 WALLET_IMPORT_DECISIONS = "docs/decisions.md#managed-wallets-signing-transfers-import-issue-26"
 
+# transfers (issue 26; decisions M40-M52 sit in the section above)
+CREATE_TRANSFER = f"{DOCS}/api-reference/transfers/create-transfer-beta"
+CONFIRM_TRANSFER = f"{DOCS}/api-reference/transfers/confirm-transfer-beta"
+GET_TRANSFER = f"{DOCS}/api-reference/transfers/get-transfer-beta"
+LIST_TRANSFER = f"{DOCS}/api-reference/transfers/list-transfer-beta"
+TRANSFERS_GUIDE = f"{DOCS}/wallet-as-a-service/transfers/create-transfers"
+
 PUBLIC_PREFIXES = (
     "https://docs.streambird.io/",
     "https://developers.streambird.io/",

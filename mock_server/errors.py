@@ -453,6 +453,48 @@ class InvalidGrant(ApiError):
     message = "The authorization code is not valid"
 
 
+# --- transfers (issue 26; decisions M44-M49) --------------------------------------------
+
+
+class InvalidAmount(ApiError):
+    status, code = 400, "invalid_amount"
+    message = "Invalid body field 'source_amount': not an amount this currency can send"
+
+
+class IncompatibleCurrency(ApiError):
+    status, code = 400, "incompatible_currency"
+    message = "Invalid body field 'dest_currency': the source wallet cannot send this currency"
+
+
+class InvalidDestAddress(ApiError):
+    status, code = 400, "invalid_dest_address"
+    message = "Invalid body field 'dest': not an address of the source wallet's chain"
+
+
+class WalletUserMismatch(ApiError):
+    status, code = 400, "wallet_user_mismatch"
+    message = "Invalid body field 'user_id': the source wallet belongs to another user"
+
+
+class TransferExpired(ApiError):
+    status, code = 400, "transfer_expired"
+    message = "The transfer expired unconfirmed (2 minutes after creation); create a new one"
+
+
+class TransferNotFound(ApiError):
+    status, code, message = 404, "transfer_not_found", "Transfer not found"
+
+
+class TransferAlreadyConfirmed(ApiError):
+    status, code = 409, "transfer_already_confirmed"
+    message = "The transfer was confirmed already"
+
+
+class TransferNotPending(ApiError):
+    status, code, document = 409, "transfer_not_pending", "control"
+    message = "Only a pending (confirmed, not yet settled) transfer can be failed"
+
+
 def all_error_classes() -> list[type[ApiError]]:
     """Every error class (for the cross-check against the documents)."""
     found: list[type[ApiError]] = []

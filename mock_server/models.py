@@ -18,6 +18,18 @@ DEFAULT_OTP_EXPIRY_MINUTES = 1
 DEFAULT_OTP_MAX_ATTEMPTS = 5
 DEFAULT_MAGIC_LINK_MINUTES = 60
 DEFAULT_WALLET_CHALLENGE_MINUTES = 10
+# Transfers (decisions M41-M43): a fixed network fee per currency plus a rate (none by default).
+DEFAULT_TRANSFER_FEES: tuple[tuple[str, str], ...] = (
+    ("AVAX", "0.01"),
+    ("BTC", "0.0001"),
+    ("DOT", "0.01"),
+    ("ETH", "0.1"),
+    ("MATIC", "0.01"),
+    ("SOL", "0.000005"),
+    ("XLM", "0.00001"),
+)
+DEFAULT_TRANSFER_FEE_RATE = "0"
+DEFAULT_TRANSFER_SETTLE_SECONDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +54,10 @@ class App:
     created_at: int = 0
     wallet_challenge_minutes: int = DEFAULT_WALLET_CHALLENGE_MINUTES
     siwe_domains: tuple[str, ...] = ()
+    transfer_fees: tuple[tuple[str, str], ...] = DEFAULT_TRANSFER_FEES
+    transfer_fee_rate: str = DEFAULT_TRANSFER_FEE_RATE
+    transfer_settle_seconds: int = DEFAULT_TRANSFER_SETTLE_SECONDS
+    transfer_outcome: str = "completed"
 
     def to_json(self) -> Json:
         """The control API's view of the app (keys included: it is a test fake)."""
@@ -61,6 +77,10 @@ class App:
             "created_at": self.created_at,
             "wallet_challenge_minutes": self.wallet_challenge_minutes,
             "siwe_domains": list(self.siwe_domains),
+            "transfer_fees": dict(self.transfer_fees),
+            "transfer_fee_rate": self.transfer_fee_rate,
+            "transfer_settle_seconds": self.transfer_settle_seconds,
+            "transfer_outcome": self.transfer_outcome,
         }
 
 
@@ -587,3 +607,64 @@ class WalletRegistration:
     def key(self) -> str:
         """The store key: one live registration per kind, chain and address."""
         return f"{self.kind}:{self.chain}:{self.public_address}"
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """Funds sent out of a managed wallet (§9, §12.4; decisions M40-M52).
+
+    ``unconfirmed`` until ConfirmTransfer (before ``expires_at``), then ``pending`` until
+    ``settles_at`` on the fake's clock, then ``outcome`` (``completed`` or ``failed``), applied
+    when the transfer is next read. ``debited``: the source amount left the balance at confirm
+    (only for a transfer bound to complete; a failed one gives it back).
+    """
+
+    id: str
+    app_id: str
+    user_id: str
+    status: str
+    source: str
+    source_amount: str
+    dest: str
+    dest_amount: str
+    dest_currency: str
+    source_currency: str
+    total_fees: str
+    expires_at: int
+    created_at: int
+    updated_at: int
+    token_symbol: str = ""
+    custom_id: str | None = None
+    notes: str = ""
+    blockchain_tx_hash: str = ""
+    completed_at: int = 0
+    cancelled_at: int = 0
+    confirmed_at: int = 0
+    settles_at: int = 0
+    outcome: str = "completed"
+    failure_reason: str = ""
+    debited: bool = False
+
+    def to_json(self) -> Json:
+        """The §12.4 Transfer in the published key order (amounts as decimal strings)."""
+        return {
+            "id": self.id,
+            "app_id": self.app_id,
+            "user_id": self.user_id,
+            "status": self.status,
+            "source": self.source,
+            "source_amount": self.source_amount,
+            "dest": self.dest,
+            "dest_amount": self.dest_amount,
+            "dest_currency": self.dest_currency,
+            "source_currency": self.source_currency,
+            "custom_id": self.custom_id,
+            "total_fees": self.total_fees,
+            "notes": self.notes,
+            "blockchain_tx_hash": self.blockchain_tx_hash,
+            "completed_at": self.completed_at,
+            "cancelled_at": self.cancelled_at,
+            "expires_at": self.expires_at,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }

@@ -207,3 +207,12 @@ class ControlApi(Protocol):
 
     def extend_session(self, session_id: str, minutes: int, *, app_id: str | None = None) -> Json:
         """``POST /_mock/sessions/<session_id>/extend``."""
+
+    # transfers (issue 26)
+    def transfers(self, *, app_id: str | None = None, user_id: str | None = None) -> Json:
+        """``GET /_mock/transfers``."""
+
+    def fail_transfer(
+        self, transfer_id: str, *, reason: str | None = None, app_id: str | None = None
+    ) -> Json:
+        """``POST /_mock/transfers/<transfer_id>/fail``."""

@@ -29,6 +29,10 @@ SETTINGS = (
     "default_redirect_url",
     "wallet_challenge_minutes",
     "siwe_domains",
+    "transfer_fees",
+    "transfer_fee_rate",
+    "transfer_settle_seconds",
+    "transfer_outcome",
 )
 
 
@@ -70,6 +74,7 @@ def check_settings(app: App, where: str) -> None:
     """An app from elsewhere (an imported state) gets the checks of ``POST /_mock/apps``."""
     values: dict[str, Any] = {k: getattr(app, k) for k in SETTINGS}
     values = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items() if v is not None}
+    values["transfer_fees"] = dict(app.transfer_fees)
     values["app_id"] = app.app_id
     values["public_token"] = app.public_token
     if not app.secret_keys:
@@ -88,7 +93,7 @@ def create(state: MockState, values: dict[str, Any]) -> App:
     app_id = values.get("app_id") or ids.new("app_")
     secret = values.get("secret_key") or "sk_test_" + ids.chars(KEY_BODY_LENGTH)
     public = values.get("public_token") or "pk_test_" + ids.chars(KEY_BODY_LENGTH)
-    values = _tuples(values)
+    values = _tuples(values, template(state))
     with state.store.atomic():
         _check_free(state, app_id, secret, public)
         app = replace(
@@ -106,8 +111,9 @@ def create(state: MockState, values: dict[str, Any]) -> App:
 def update(state: MockState, app_id: str, values: dict[str, Any]) -> App:
     """Change an app's settings (validated UpdateApp fields)."""
     with state.store.atomic():
-        values = _tuples(values)
-        app = replace(resolve(state, app_id), **{k: values[k] for k in SETTINGS if k in values})
+        current = resolve(state, app_id)
+        values = _tuples(values, current)
+        app = replace(current, **{k: values[k] for k in SETTINGS if k in values})
         state.store.put_app(app)
     return app
 
@@ -147,8 +153,12 @@ def _check_free(state: MockState, app_id: str, secret: str, public: str) -> None
         raise DuplicateApp("Another app already uses this secret key or token")
 
 
-def _tuples(values: dict[str, Any]) -> dict[str, Any]:
-    """List settings as the frozen App holds them (``siwe_domains``)."""
+def _tuples(values: dict[str, Any], base: App) -> dict[str, Any]:
+    """List settings as the frozen App holds them (``siwe_domains``; ``transfer_fees`` merged
+    into ``base``'s: the currencies given replace theirs, M41)."""
     if isinstance(values.get("siwe_domains"), list):
-        return {**values, "siwe_domains": tuple(values["siwe_domains"])}
+        values = {**values, "siwe_domains": tuple(values["siwe_domains"])}
+    if isinstance(values.get("transfer_fees"), dict):
+        fees = {**dict(base.transfer_fees), **values["transfer_fees"]}
+        values = {**values, "transfer_fees": tuple(sorted(fees.items()))}
     return values

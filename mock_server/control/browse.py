@@ -16,7 +16,7 @@ from typing import Any
 from mock_server.domain import sessions as session_rules
 from mock_server.domain import users as user_rules
 from mock_server.errors import SessionNotFound
-from mock_server.models import App, Session, User
+from mock_server.models import App, Session, Transfer, User
 from mock_server.state import MockState
 
 Json = dict[str, Any]
@@ -113,3 +113,14 @@ def extend(state: MockState, app: App, session_id: str, minutes: int) -> Json:
         moved = replace(found, expires_at=now + minutes * MINUTE, updated_at=now)
         state.store.put_session(moved)
     return _session_view(moved, state.store.get_user(app.app_id, moved.user_id))
+
+
+def transfer_view(transfer: Transfer) -> Json:
+    """The API's Transfer plus when it settles, how, and why it failed (M48, M51)."""
+    return {
+        **transfer.to_json(),
+        "confirmed_at": transfer.confirmed_at,
+        "settles_at": transfer.settles_at,
+        "outcome": transfer.outcome,
+        "failure_reason": transfer.failure_reason,
+    }

@@ -24,6 +24,7 @@ from typing import Any
 from mock_server.call import session_fields
 from mock_server.clock import ControllableClock
 from mock_server.domain import balances, managed_wallets, passwords, totps
+from mock_server.domain import transfers as transfer_rules
 from mock_server.errors import FaultNotFound, UserNotFound, ValidationError
 from mock_server.faults import ANY_APP
 from mock_server.models import DEFAULT_JWT_TTL_SECONDS, App, User
@@ -488,6 +489,25 @@ class Controls:
         self._body("ExtendAppSession", _clean(minutes=minutes, app_id=app_id))
         app = apps.resolve(self.state, app_id)
         return browse.extend(self.state, app, session_id, minutes)
+
+    # --- transfers (issue 26) ------------------------------------------------------------
+    def transfers(self, *, app_id: str | None = None, user_id: str | None = None) -> Json:
+        """``GET /_mock/transfers``: every status, newest first (pending ones settled if due)."""
+        self._query("ListAppTransfers", _clean(app_id=app_id, user_id=user_id))
+        app = apps.resolve(self.state, app_id)
+        found = transfer_rules.settled_all(self.state, app)
+        if user_id is not None:
+            found = [t for t in found if t.user_id == user_id]
+        return {"transfers": [browse.transfer_view(t) for t in found], "total": len(found)}
+
+    def fail_transfer(
+        self, transfer_id: str, *, reason: str | None = None, app_id: str | None = None
+    ) -> Json:
+        """``POST /_mock/transfers/<id>/fail``: a pending transfer fails now, funds back."""
+        self._body("FailTransfer", _clean(reason=reason, app_id=app_id))
+        app = apps.resolve(self.state, app_id)
+        failed = transfer_rules.fail(self.state, app, transfer_id, reason or "")
+        return browse.transfer_view(failed)
 
 
 def _named_user(state: MockState, app: App, named: Json) -> User:

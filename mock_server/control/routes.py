@@ -403,3 +403,15 @@ def extend_app_session(c: Controls, r: ControlCall) -> Json:
     """POST /_mock/sessions/<session_id>/extend."""
     body = r.scoped()
     return c.extend_session(r.path["session_id"], body.pop("minutes"), **body)
+
+
+@_handler
+def list_app_transfers(c: Controls, r: ControlCall) -> Json:
+    """GET /_mock/transfers."""
+    return c.transfers(**r.query)
+
+
+@_handler
+def fail_transfer(c: Controls, r: ControlCall) -> Json:
+    """POST /_mock/transfers/<transfer_id>/fail."""
+    return c.fail_transfer(r.path["transfer_id"], **r.scoped())

@@ -27,6 +27,7 @@ from mock_server.models import (
     OAuthToken,
     OtpChallenge,
     Session,
+    Transfer,
     User,
     WalletBalance,
     WalletImportKey,
@@ -73,6 +74,7 @@ KINDS: dict[str, tuple[type[Any], Callable[[Store, str], list[Any]], str]] = {
         lambda s, a: s.wallet_import_keys(a),
         "put_wallet_import_key",
     ),
+    "transfers": (Transfer, lambda s, a: s.transfers(a), "put_transfer"),
 }
 
 

@@ -19,6 +19,7 @@ from mock_server.models import (
     OAuthToken,
     OtpChallenge,
     Session,
+    Transfer,
     User,
     WalletImportKey,
     WalletKey,
@@ -35,6 +36,7 @@ USER, SESSION, OTP, MAGIC, OAUTH = "user", "session", "otp", "magic", "oauth"
 OUTCOME, OAUTH_STATE, WEBAUTHN, WALLET_REG = "outcome", "oauth_state", "webauthn", "wallet_reg"
 WALLET_ID, WALLET_KEY, BALANCE = "wallet_id", "wallet_key", "balance"
 WALLET_IMPORT = "wallet_import"
+TRANSFER = "transfer"
 EMAIL, PHONE, METHOD, WALLET, TOKEN, ORIGIN = (
     "email",
     "phone",
@@ -474,6 +476,20 @@ class KvStore:
     def wallet_import_keys(self, app_id: str) -> list[WalletImportKey]:
         """Every stored key pair of an app (expired ones included), oldest first."""
         return self._all(WalletImportKey, app_id, WALLET_IMPORT)
+
+    # --- transfers -----------------------------------------------------------------------
+    def put_transfer(self, transfer: Transfer) -> None:
+        """Insert or replace a transfer (its place in the creation order stays)."""
+        with self.atomic():
+            self.backend.put(transfer.app_id, TRANSFER, transfer.id, encode(transfer))
+
+    def get_transfer(self, app_id: str, transfer_id: str) -> Transfer | None:
+        """The transfer, or None."""
+        return self._get(Transfer, app_id, TRANSFER, transfer_id)
+
+    def transfers(self, app_id: str) -> list[Transfer]:
+        """Every transfer of an app, oldest first."""
+        return self._all(Transfer, app_id, TRANSFER)
 
     # --- whole state ---------------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:

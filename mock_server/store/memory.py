@@ -20,6 +20,7 @@ from mock_server.models import (
     OAuthToken,
     OtpChallenge,
     Session,
+    Transfer,
     User,
     WalletImportKey,
     WalletKey,
@@ -75,6 +76,7 @@ class _AppData:
     wallet_keys: dict[str, WalletKey] = field(default_factory=dict)
     balances: dict[tuple[str, str], str] = field(default_factory=dict)
     wallet_import_keys: dict[str, WalletImportKey] = field(default_factory=dict)
+    transfers: dict[str, Transfer] = field(default_factory=dict)
 
 
 class InMemoryStore:
@@ -489,6 +491,23 @@ class InMemoryStore:
         with self._lock:
             data = self._data.get(app_id)
             return list(data.wallet_import_keys.values()) if data else []
+
+    # --- transfers -------------------------------------------------------------------
+    def put_transfer(self, transfer: Transfer) -> None:
+        """Insert or replace a transfer (its place in the creation order stays)."""
+        with self._lock:
+            self._app_data(transfer.app_id).transfers[transfer.id] = transfer
+
+    def get_transfer(self, app_id: str, transfer_id: str) -> Transfer | None:
+        """The transfer, or None."""
+        data = self._data.get(app_id)
+        return data.transfers.get(transfer_id) if data else None
+
+    def transfers(self, app_id: str) -> list[Transfer]:
+        """Every transfer of an app, oldest first."""
+        with self._lock:
+            data = self._data.get(app_id)
+            return list(data.transfers.values()) if data else []
 
     # --- whole state -----------------------------------------------------------------
     def reset(self, app_id: str | None = None) -> None:

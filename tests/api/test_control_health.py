@@ -29,6 +29,7 @@ CONTROLS = [
     "sessions",
     "state",
     "totps",
+    "transfers",
     "users",
     "wallets",
 ]

@@ -392,6 +392,31 @@ def test_user_detail_lists_wallets_with_kind_and_balances(
     expect(second.locator("[data-col=balances]")).to_have_text("no balance set")
 
 
+def test_user_detail_lists_transfers(page: Page, server: MockServer, mock: Controls) -> None:
+    api = Api(server)
+    made = api.post("/v1/auth/users/create", {"email": "dan@example.com", "wallet_type": "ETH"})
+    user_id = made.json()["user_id"]
+    wallet = mock.user(user_id)["wallets"][0]
+    mock.set_balance(wallet["id"], "ETH", "10")
+    body = {"source": wallet["id"], "dest": "0x" + "ab" * 20, "dest_currency": "ETH"}
+    sent = api.post("/v1/transfers/create", {**body, "source_amount": "5.0"}).json()
+    assert api.post(f"/v1/transfers/{sent['id']}/confirm", {}).status_code == 200
+    open_one = api.post("/v1/transfers/create", {**body, "source_amount": "1"}).json()
+    expect(page.locator("#users-body tr")).to_have_count(1, timeout=LIVE_MS)
+    page.get_by_role("button", name="dan@example.com").click()
+    detail = page.locator("#user-detail")
+    expect(detail.get_by_role("heading", name="Transfers (2)")).to_be_visible()
+    confirmed = detail.locator(f"[data-transfer='{sent['id']}']")
+    expect(confirmed).to_contain_text("5.1 ETH")
+    expect(confirmed.locator("[data-col=status]")).to_have_text("pending")
+    expect(detail.locator(f"[data-transfer='{open_one['id']}'] [data-col=status]")).to_have_text(
+        "unconfirmed"
+    )
+    mock.fail_transfer(sent["id"], reason="node down")
+    expect(confirmed.locator("[data-col=status]")).to_have_text("failed", timeout=LIVE_MS)
+    expect(confirmed).to_contain_text("node down")
+
+
 def test_clock_form_shows_the_fakes_refusal_then_sets(page: Page, mock: Controls) -> None:
     visit(page, "Clock")
     form = page.locator("#set-form")

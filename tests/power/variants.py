@@ -165,6 +165,9 @@ from tests.power.variants_new_areas import CAUGHT_BY  # noqa: E402
 from tests.power.variants_new_areas import SUITE_FILES as NEW_AREA_FILES  # noqa: E402
 from tests.power.variants_new_areas import VARIANTS as NEW_AREA_VARIANTS  # noqa: E402
 from tests.power.variants_totp import VARIANTS as TOTP_VARIANTS  # noqa: E402
+from tests.power.variants_transfers import CAUGHT_BY as TRANSFERS_CAUGHT  # noqa: E402
+from tests.power.variants_transfers import SUITE_FILES as TRANSFERS_FILES  # noqa: E402
+from tests.power.variants_transfers import VARIANTS as TRANSFERS_VARIANTS  # noqa: E402
 from tests.power.variants_wallet_import import CAUGHT_BY as IMPORT_CAUGHT  # noqa: E402
 from tests.power.variants_wallet_import import SUITE_FILES as IMPORT_FILES  # noqa: E402
 from tests.power.variants_wallet_import import VARIANTS as IMPORT_VARIANTS  # noqa: E402
@@ -178,6 +181,7 @@ VARIANTS.update(CONFORMANCE_VARIANTS)
 VARIANTS.update(NEW_AREA_VARIANTS)
 VARIANTS.update(MANAGED_WALLETS_VARIANTS)
 VARIANTS.update(IMPORT_VARIANTS)  # wallet import (issue 26)
+VARIANTS.update(TRANSFERS_VARIANTS)
 
 # The rule files run against a variant of one area (the others cannot see it): the session and
 # envelope variants face the whole behaviour suite.
@@ -188,6 +192,12 @@ SUITE_FILES: dict[str, tuple[str, ...]] = {
     **NEW_AREA_FILES,
     **MANAGED_WALLETS_FILES,
     **IMPORT_FILES,
+    **TRANSFERS_FILES,
 }
 # variant → the conformance test (rule) that must be among its failures
-EXPECTED_FAILURES: dict[str, str] = {**CAUGHT_BY, **MANAGED_WALLETS_CAUGHT, **IMPORT_CAUGHT}
+EXPECTED_FAILURES: dict[str, str] = {
+    **CAUGHT_BY,
+    **MANAGED_WALLETS_CAUGHT,
+    **IMPORT_CAUGHT,
+    **TRANSFERS_CAUGHT,
+}

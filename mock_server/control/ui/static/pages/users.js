@@ -34,6 +34,8 @@ start(() => {
         await api("DELETE", `/_mock/users/${encodeURIComponent(user.user_id)}`, undefined, inApp());
         selected = null; box.hidden = true; await list();
       }));
+      const { transfers } = await api("GET", "/_mock/transfers", undefined, inApp({ user_id: user.user_id }));
+      box.append(...transferSection(transfers));
       box.hidden = false;
       if (!quiet) box.focus();
     } catch (error) {
@@ -45,6 +47,22 @@ start(() => {
   $("#user-detail").tabIndex = -1;
   live(list);
 });
+
+function transferSection(transfers) {
+  // The user's transfers of every status (GET /_mock/transfers), newest first.
+  const item = (t) => el("li", { "data-transfer": t.id },
+    el("span", { class: t.status === "completed" ? "badge ok" : "badge", "data-col": "status" }, t.status), " ",
+    el("span", { class: "mono" }, `${t.source_amount} ${t.source_currency}`), " → ",
+    el("span", { class: "mono" }, t.dest),
+    el("div", { class: "muted small" }, `receives ${t.dest_amount}, fees ${t.total_fees}`,
+      t.failure_reason ? ` · ${t.failure_reason}` : ""),
+    el("div", { class: "muted mono small" }, t.id, " ", copyButton(t.id, "transfer id"),
+      t.blockchain_tx_hash ? ` ${t.blockchain_tx_hash}` : ""));
+  return [
+    el("h3", {}, `Transfers (${transfers.length})`),
+    transfers.length ? el("ul", { class: "plain" }, transfers.map(item)) : el("p", { class: "muted" }, "No transfer."),
+  ];
+}
 
 function walletItem(w) {
   // A wallet: its address, chain and kind; its id (copyable) and the balances set on it.
