@@ -210,6 +210,19 @@ class InsufficientFunds(ApiError):
     message = "The wallet's balance is lower than the amount"
 
 
+# --- wallet signing (issue 26; decisions M20-M39) --------------------------------------
+
+
+class WalletChainMismatch(ApiError):
+    status, code = 400, "wallet_chain_mismatch"
+    message = "This operation does not sign for this wallet's chain"
+
+
+class InvalidTransaction(ApiError):
+    status, code = 400, "invalid_transaction"
+    message = "The transaction is malformed"
+
+
 # --- 401 -------------------------------------------------------------------------------
 
 
