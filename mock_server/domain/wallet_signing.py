@@ -209,3 +209,8 @@ def sign_solana_transaction(
         )
     signature = chain_keys.sign_ed25519(seed, parsed.message)
     return parsed.with_signature(parsed.signers.index(public), signature), signature
+
+
+def sign_ed25519_text(seed: bytes, message: bytes, encoding: str) -> str:
+    """The ed25519 signature of ``message`` as base58 or base64 text."""
+    return encode_bytes(chain_keys.sign_ed25519(seed, message), encoding)
