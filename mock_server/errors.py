@@ -244,6 +244,19 @@ class ImportedAddressMismatch(ApiError):
     message = "Invalid body field 'wallet.public_address': the imported key has another address"
 
 
+# --- wallet signing (issue 26; decisions M20-M39) --------------------------------------
+
+
+class WalletChainMismatch(ApiError):
+    status, code = 400, "wallet_chain_mismatch"
+    message = "This operation does not sign for this wallet's chain"
+
+
+class InvalidTransaction(ApiError):
+    status, code = 400, "invalid_transaction"
+    message = "The transaction is malformed"
+
+
 # --- 401 -------------------------------------------------------------------------------
 
 
