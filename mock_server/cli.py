@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import signal
 import sys
 import threading
 import time
@@ -221,6 +222,7 @@ def serve(options: dict[str, object]) -> int:
     port = server.effective_port
     print("\n".join(banner(state, f"http://{config.host}:{port}")), flush=True)
     try:
+        _stop_on_signals()
         server.run()
     except KeyboardInterrupt:
         pass
@@ -228,6 +230,23 @@ def serve(options: dict[str, object]) -> int:
         server.close()
         state.store.close()  # a SQLite file is checkpointed, a Redis pool released
     return 0
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM (``docker stop``) and SIGINT end serving as Ctrl-C does: store closed, exit 0.
+
+    As PID 1 of a container the kernel applies no default action to a signal the process has
+    no handler for, so without a handler ``docker stop`` waited its 10 s and killed the fake
+    (exit 137); and a shell's background job starts with SIGINT ignored. Both are handled here.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, interrupt)
 
 
 def _serve_workers(config: MockConfig) -> int:
