@@ -9,13 +9,14 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .app import create_app, state_of
 from .config import MockConfig, env_name, env_warnings, exposure_warnings, option_name
-from .outbox import Message
-from .state import MockState
 from .version import package_version
+
+if TYPE_CHECKING:  # the app is imported only by serve: `wait` (a health check) starts fast
+    from .outbox import Message
+    from .state import MockState
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,6 +144,14 @@ def _add_control_options(serve: argparse.ArgumentParser) -> None:
     )
     _option(
         serve,
+        "allow_hostname",
+        action="store_true",
+        default=None,
+        help="the control API also answers this machine's hostname and its addresses "
+        "(set in the container image)",
+    )
+    _option(
+        serve,
         "max_held_calls",
         type=int,
         help="calls delay/hang faults may hold at once (threads - 2)",
@@ -191,6 +200,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def serve(options: dict[str, object]) -> int:
     """Serve in the foreground; print the base URL and the apps' keys."""
+    from .app import create_app, state_of
     from .server import make_server
 
     for problem in env_warnings():

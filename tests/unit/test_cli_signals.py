@@ -2,7 +2,7 @@
 
 ``docker stop`` sends SIGTERM, then SIGKILL after 10 s; as PID 1 of a container the kernel
 applies no default action to a signal without a handler, so the fake must handle both itself
-(docs/decisions.md I3). The last test runs it as PID 1 of a new PID namespace, as a container does.
+(docs/decisions.md I5). The last test runs it as PID 1 of a new PID namespace, as a container does.
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def test_serve_as_pid_1_stops_on_a_signal(signum: int, signing_key_file: str) ->
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
         assert len(children) == 1  # unshare's child: PID 1 of the new namespace
         status = Path(f"/proc/{children[0]}/status").read_text()
-        assert "NSpid:" in status and status.split("NSpid:")[1].split()[-1] == "1"
+        assert "NSpid:" in status
+        assert status.split("NSpid:")[1].split()[-1] == "1"
         started = time.monotonic()
         os.kill(int(children[0]), signum)
         process.wait(timeout=TIMEOUT)
