@@ -199,7 +199,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(options: dict[str, object]) -> int:
-    """Serve in the foreground; print the base URL and the apps' keys."""
+    """Serve in the foreground; print the base URL and the apps' keys.
+
+    SIGTERM and SIGINT are handled from the first moment: as PID 1 a signal that arrives before
+    the handler is set is dropped, and the start-up imports alone take most of a second.
+    """
+    _stop_on_signals()
+    try:
+        return _serve(options)
+    except KeyboardInterrupt:  # stopped before or while starting: nothing served yet
+        return 0
+
+
+def _serve(options: dict[str, object]) -> int:
     from .app import create_app, state_of
     from .server import make_server
 
@@ -232,7 +244,6 @@ def serve(options: dict[str, object]) -> int:
     port = server.effective_port
     print("\n".join(banner(state, f"http://{config.host}:{port}")), flush=True)
     try:
-        _stop_on_signals()
         server.run()
     except KeyboardInterrupt:
         pass
