@@ -12,7 +12,7 @@ MIN_PYTHON := (3, 11)
 MIN_NODE   := 20
 
 .PHONY: serve test test-prerequisites lint typecheck unit stores conformance examples-node bench clean \
-	rebuild-venv
+	rebuild-venv image
 
 # A .venv whose python no longer runs or is older than 3.11 (made by another Python) is rebuilt.
 VENV_OK := $(shell $(BIN)/python -c 'import sys; sys.exit(sys.version_info < $(MIN_PYTHON))' \
@@ -91,6 +91,29 @@ test: test-prerequisites
 # make bench: the fake vs a minimal floor app on 127.0.0.1 (installs wrk); ARGS=--quick
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run $(ARGS)
+
+# make image: the container image $(IMAGE):latest and $(IMAGE):<version> from the Containerfile,
+# with docker when its daemon answers, else podman (CONTAINER_TOOL=... picks one);
+# BASE=... picks the base image (default: the Containerfile's python:3.12-slim).
+IMAGE ?= moonkey-mock
+BASE ?=
+CONTAINER_TOOL ?=
+image:
+	@tool="$(CONTAINER_TOOL)"; \
+	if [ -z "$$tool" ]; then \
+	  if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then tool=docker; \
+	  elif command -v podman >/dev/null 2>&1; then tool=podman; \
+	  else echo "make image needs docker (with its daemon running) or podman" >&2; exit 1; fi; \
+	fi; \
+	version=$$($(PYTHON) -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])') || exit 1; \
+	source=$$(git remote get-url origin 2>/dev/null || true); \
+	case "$$source" in https://*@*|http://*@*|"") source=unknown ;; https://*|http://*) ;; *) source=unknown ;; esac; \
+	revision=$$(git rev-parse HEAD 2>/dev/null || echo unknown); \
+	format=""; [ "$$tool" = podman ] && format="--format docker"; \
+	set -x; \
+	$$tool build $$format -f Containerfile $(if $(BASE),--build-arg BASE=$(BASE)) \
+	  --build-arg VERSION=$$version --build-arg SOURCE=$$source --build-arg REVISION=$$revision \
+	  -t $(IMAGE):latest -t $(IMAGE):$$version .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(EXPRESS)/node_modules

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import argparse
 import gc
+import signal
 import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .app import create_app, state_of
 from .config import MockConfig, env_name, env_warnings, exposure_warnings, option_name
-from .outbox import Message
-from .state import MockState
 from .version import package_version
+
+if TYPE_CHECKING:  # the app is imported only by serve: `wait` (a health check) starts fast
+    from .outbox import Message
+    from .state import MockState
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,6 +144,14 @@ def _add_control_options(serve: argparse.ArgumentParser) -> None:
     )
     _option(
         serve,
+        "allow_hostname",
+        action="store_true",
+        default=None,
+        help="the control API also answers this machine's hostname and its addresses "
+        "(set in the container image)",
+    )
+    _option(
+        serve,
         "max_held_calls",
         type=int,
         help="calls delay/hang faults may hold at once (threads - 2)",
@@ -189,7 +199,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(options: dict[str, object]) -> int:
-    """Serve in the foreground; print the base URL and the apps' keys."""
+    """Serve in the foreground; print the base URL and the apps' keys.
+
+    SIGTERM and SIGINT are handled from the first moment: as PID 1 a signal that arrives before
+    the handler is set is dropped, and the start-up imports alone take most of a second.
+    """
+    _stop_on_signals()
+    try:
+        return _serve(options)
+    except KeyboardInterrupt:  # stopped before or while starting: nothing served yet
+        return 0
+
+
+def _serve(options: dict[str, object]) -> int:
+    from .app import create_app, state_of
     from .server import make_server
 
     for problem in env_warnings():
@@ -228,6 +251,23 @@ def serve(options: dict[str, object]) -> int:
         server.close()
         state.store.close()  # a SQLite file is checkpointed, a Redis pool released
     return 0
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM (``docker stop``) and SIGINT end serving as Ctrl-C does: store closed, exit 0.
+
+    As PID 1 of a container the kernel applies no default action to a signal the process has
+    no handler for, so without a handler ``docker stop`` waited its 10 s and killed the fake
+    (exit 137); and a shell's background job starts with SIGINT ignored. Both are handled here.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread
+
+    def interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, interrupt)
 
 
 def _serve_workers(config: MockConfig) -> int:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import Field, dataclass, field, fields, replace
 from typing import Any
 
-from mock_server.hosts import is_loopback, names_this_fake
+from mock_server.hosts import is_loopback, names_this_fake, own_names
 
 ENV_PREFIX = "MOONKEY_MOCK_"
 # Variables of the same family read by other tools, not by the server: never "unknown".
@@ -58,6 +58,7 @@ class MockConfig:
     seed_file: str | None = field(default=None, metadata={"option": "seed"})
     allow_remote_control: bool = False
     allowed_hosts: str | None = None
+    allow_hostname: bool = False
     max_held_calls: int | None = None
     store: str = "memory://"
     workers: int = 1
@@ -128,9 +129,14 @@ class MockConfig:
 
     @property
     def extra_hosts(self) -> frozenset[str]:
-        """Host names allowed besides the bound address and loopback (``*``: any)."""
+        """Host names allowed besides the bound address and loopback (``*``: any).
+
+        ``--allowed-hosts``, and with ``--allow-hostname`` this machine's hostname and its
+        addresses (:func:`mock_server.hosts.own_names`; the container image sets it).
+        """
         names = (self.allowed_hosts or "").split(",")
-        return frozenset(n.strip().lower() for n in names if n.strip())
+        given = frozenset(n.strip().lower() for n in names if n.strip())
+        return given | own_names() if self.allow_hostname else given
 
     def host_allowed(self, host_header: str) -> bool:
         """Whether a ``Host`` header names this fake: its bound address, loopback, or allowed.

@@ -9,7 +9,9 @@ is exactly one of the names the fake trusts: ``localhost``, the address it is bo
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import socket
 from collections.abc import Iterable
 
 LOOPBACK_NAMES = frozenset({"localhost"})
@@ -69,6 +71,25 @@ def is_loopback(host: str) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return address is not None and address.is_loopback
+
+
+@functools.cache
+def own_names() -> frozenset[str]:
+    """This machine's hostname and what it resolves to here (``--allow-hostname``, decision I2).
+
+    In a container the hostname is the container's (its id, or ``--hostname``), and the
+    engine writes it with the container's addresses into ``/etc/hosts``, so the lookup is
+    local. Looked up once; a name that does not resolve gives the hostname alone.
+    """
+    hostname = socket.gethostname().strip().lower().removesuffix(".")
+    names = {hostname}
+    try:
+        canonical, aliases, addresses = socket.gethostbyname_ex(hostname)
+    except OSError:  # no entry and no resolver: the name itself is still this machine's
+        return frozenset(name for name in names if name)
+    names.update(n.lower().removesuffix(".") for n in (canonical, *aliases))
+    names.update(addresses)
+    return frozenset(name for name in names if name)
 
 
 def names_this_fake(host_header: str, bound: str, extra: Iterable[str]) -> bool:

@@ -43,6 +43,7 @@ SAMPLES: dict[str, tuple[str, Any]] = {
     "admin_token": ("s3cret", "s3cret"),
     "allow_remote_control": ("yes", True),
     "allowed_hosts": ("moonkey,mock", "moonkey,mock"),
+    "allow_hostname": ("on", True),
     "max_held_calls": ("4", 4),
     "journal_size": ("12", 12),
     "outbox_size": ("13", 13),
