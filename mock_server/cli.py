@@ -8,7 +8,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .config import MockConfig, env_name, env_warnings, exposure_warnings, option_name
@@ -181,6 +181,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         from conformance.command import main as conformance
 
         return conformance(given[1:])
+    if given[:1] == ["serve"]:  # handlers before the parser's imports: PID 1 drops early signals
+        _stop_on_signals()
+        try:
+            return _command(given)
+        except KeyboardInterrupt:
+            return 0
+    return _command(given)
+
+
+def _command(given: list[str]) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(given)
     command_parser: argparse.ArgumentParser = getattr(args, "parser", parser)
@@ -235,6 +245,9 @@ def _serve(options: dict[str, object]) -> int:
             from .native import make_native_server
 
             server = make_native_server(app, config.host, config.port, config.threads)
+            # uvloop does not always let an exception raised by a handler out of its loop
+            # (a SIGINT could leave serve running): the native server is closed instead.
+            _stop_on_signals(server.close)
     except (OSError, ValueError) as error:  # bad key file, host, busy port: no traceback
         print(f"moonkey-mock: cannot start: {error}", file=sys.stderr)
         return 2
@@ -253,17 +266,22 @@ def _serve(options: dict[str, object]) -> int:
     return 0
 
 
-def _stop_on_signals() -> None:
+def _stop_on_signals(stop: Callable[[], None] | None = None) -> None:
     """SIGTERM (``docker stop``) and SIGINT end serving as Ctrl-C does: store closed, exit 0.
 
     As PID 1 of a container the kernel applies no default action to a signal the process has
     no handler for, so without a handler ``docker stop`` waited its 10 s and killed the fake
-    (exit 137); and a shell's background job starts with SIGINT ignored. Both are handled here.
+    (exit 137); and a shell's background job starts with SIGINT ignored. Both are handled here:
+    by ``stop()`` when given (it must be safe to call from a signal handler), else by raising
+    KeyboardInterrupt.
     """
     if threading.current_thread() is not threading.main_thread():
         return  # signal handlers can only be set from the main thread
 
     def interrupt(signum: int, _frame: object) -> None:
+        if stop is not None:
+            stop()
+            return
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     for signum in (signal.SIGTERM, signal.SIGINT):

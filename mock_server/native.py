@@ -247,8 +247,11 @@ class NativeServer:
     # --- running ---------------------------------------------------------------------------
 
     def run(self) -> None:
-        """Serve in this thread until :meth:`close`."""
+        """Serve in this thread until :meth:`close` (at once when it was closed already)."""
         self._started = True
+        if self._closed.is_set():  # closed before it ran: a signal during start-up
+            self._shutdown()
+            return
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_until_complete(self._serve())
