@@ -26,6 +26,16 @@ from solders.transaction import Transaction
 from tests.helpers import Api, assert_error
 from tests.wallet_keys import KEYS
 
+
+@pytest.fixture(autouse=True)
+def _recursion_limit_kept() -> Any:
+    """eth-account (and py_ecc, which its submodules load lazily) raise the recursion limit on
+    import (W9): restore it after every test, so later tests in this worker keep the real one."""
+    limit = sys.getrecursionlimit()
+    yield
+    sys.setrecursionlimit(limit)
+
+
 TX = {
     "to": "0xE9534C9fAF3cDBc636c25E1981A80EfaE03f187a",
     "value": "0x38d7ea4c68000",
