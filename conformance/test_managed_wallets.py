@@ -14,6 +14,7 @@ Sources (public pages):
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import re
 from collections.abc import Callable
@@ -82,13 +83,8 @@ def _ss58_ok(address: str) -> bool:
 
 
 def _crc16_xmodem(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
+    """CRC-16/XMODEM, Stellar's StrKey checksum: the standard library's CRC-CCITT from 0."""
+    return binascii.crc_hqx(data, 0)
 
 
 def _strkey_ok(address: str) -> bool:

@@ -20,6 +20,7 @@ bip-utils, stellar-sdk).
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -125,13 +126,8 @@ def _ss58(public: bytes, prefix: int) -> str:
 
 
 def _crc16_xmodem(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
+    """CRC-16/XMODEM, Stellar's StrKey checksum: the standard library's CRC-CCITT from 0."""
+    return binascii.crc_hqx(data, 0)
 
 
 def _stellar_strkey(public: bytes) -> str:
