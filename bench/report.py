@@ -29,7 +29,7 @@ def _num(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not math.isnan(value) else None
 
 
-def _check(name: str, value: Any, limit: float, unit: str, *, at_least: bool = False) -> Target:
+def _check(name: str, value: Any, limit: float, unit: str, at_least: bool = False) -> Target:
     number = _num(value)
     if number is None:
         return Target(name, "not measured", None)
@@ -89,7 +89,48 @@ def targets(results: dict[str, Any]) -> list[Target]:
             "x",
         ),
         *edge_targets(results),
+        *store_targets(load),
     ]
+    return found
+
+
+def store_targets(load: list[dict[str, Any]]) -> list[Target]:
+    """Issue 27: the shared stores against the floor of the same run."""
+    floor = find_cell(load, FLOOR, "sessions/verify", 8).get("ok_rps")
+    cells = {
+        (t, w): find_cell(load, t, "sessions/verify" + w, 8)
+        for t in ("sqlite", "redis")
+        for w in ("", " --workers 2")
+    }
+
+    def rps(target: str, workers: str) -> Any:
+        return cells[(target, workers)].get("ok_rps")
+
+    one, two = rps("redis", ""), rps("redis", " --workers 2")
+    found = [
+        _check("redis verify @8 ≥ 1x floor", ratio(one, floor), 1, "x", at_least=True),
+        _check(
+            "redis --workers 2 ≥ 1.5x floor",
+            ratio(two, floor),
+            1.5,
+            "x",
+            at_least=True,
+        ),
+        _check("redis --workers 2 above one process", ratio(two, one), 1, "x", at_least=True),
+        _check("sqlite verify @8 ≥ 1x floor", ratio(rps("sqlite", ""), floor), 1, "x", True),
+        _check(
+            "sqlite --workers 2 ≥ 0.5x one process",
+            ratio(rps("sqlite", " --workers 2"), rps("sqlite", "")),
+            0.5,
+            "x",
+            at_least=True,
+        ),
+    ]
+    for (target, workers), cell in cells.items():
+        if cell:
+            name = f"{target}{workers}"
+            found.append(_check(f"{name}: p99 < 10 ms", cell.get("p99_ms"), 10, " ms"))
+            found.append(_check(f"{name}: 0 errors", cell.get("errors"), 0.5, ""))
     return found
 
 

@@ -3,7 +3,9 @@
 Each cell starts the fake with ``--store`` (a fresh SQLite file, or a throw-away Debian
 ``redis-server`` on a free loopback port), seeds sessions through the control API and loads
 verify at 8 connections. The memory store's cells are the main table's ``fake`` rows. A
-worker's CPU time is counted with the parent's.
+worker's CPU time is counted with the parent's. With ``floor=True`` (``bench.run --only
+stores``) the floor's verify cell at 8 connections is measured in the same run first, so the
+ratios of issue 27 are read against a floor of the same moment.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .cells import Cell, LoadRunner, verify_requests
-from .client import HOST
+from .cells import VERIFY, Cell, LoadRunner, verify_requests
+from .client import HOST, Http
 from .seeding import Seeder
-from .servers import Server, cpu_seconds, fake_argv, free_port
+from .servers import Server, cpu_seconds, fake_argv, floor_argv, free_port
 from .startup import READY_PATH
 
 CONNECTIONS = 8
@@ -69,11 +71,38 @@ def redis_server(folder: Path) -> Iterator[str | None]:
         process.wait(timeout=30)
 
 
+def floor_cell(runner: LoadRunner, key: str, threads: int) -> Cell:
+    """The floor's ``sessions/verify`` at 8 connections (its canned answer from a memory fake)."""
+    port = free_port()
+    fake = Server(fake_argv(port, threads), port)
+    try:
+        fake.wait_ready(READY_PATH, key)
+        tokens = [s.token for s in Seeder(fake, key).sessions(["floor@bench.test"])]
+        request = verify_requests(tokens)[0]
+        status, canned = Http(port, key).raw("POST", VERIFY, request.body.encode())
+        if status != 200:
+            raise RuntimeError(f"verify of a seeded session answered {status}")
+    finally:
+        fake.stop()
+    body_file = runner.workdir / "canned-stores.json"
+    body_file.write_bytes(canned)
+    port = free_port()
+    floor = Server(floor_argv(port, threads, key, body_file), port)
+    try:
+        floor.wait_ready(VERIFY, key, data=request.body.encode())
+        requests = verify_requests(tokens * SESSIONS)
+        return runner.run(
+            floor, key, ("floor", "sessions/verify"), requests, connections=CONNECTIONS
+        )
+    finally:
+        floor.stop()
+
+
 def measure_stores(
-    runner: LoadRunner, key: str, threads: int, workdir: Path, log: Log
+    runner: LoadRunner, key: str, threads: int, workdir: Path, log: Log, *, floor: bool = False
 ) -> list[dict[str, Any]]:
-    """The store cells as JSON rows (targets ``sqlite`` and ``redis``)."""
-    cells: list[Cell] = []
+    """The store cells as JSON rows (targets ``sqlite`` and ``redis``; ``floor`` first)."""
+    cells: list[Cell] = [floor_cell(runner, key, threads)] if floor else []
     with redis_server(workdir) as redis_url:
         stores = [("sqlite", f"sqlite:///{workdir / 'bench-{n}.db'}")]
         if redis_url is None:

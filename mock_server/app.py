@@ -17,7 +17,7 @@ from .index import install as install_index
 from .journal import Journal
 from .outbox import Outbox
 from .pipeline import NOW_HEADER, add_routes, api_plane, error_reply, render
-from .shared import SharedClock, SharedFaults, SharedJournal, SharedOutbox
+from .shared import MetaView, SharedClock, SharedFaults, SharedJournal, SharedOutbox
 from .spec import load_spec
 from .state import MockState
 from .store import Store, open_store
@@ -56,7 +56,8 @@ def create_app(
     seed_text = config.random_seed if config.random_seed is not None else seed_value
     ids = ids or Ids(seed_text)
     spec = load_spec(spec_path)
-    outbox, journal, faults = _shared_parts(config, backend)
+    view = clock.view if isinstance(clock, SharedClock) else None
+    outbox, journal, faults = _shared_parts(config, backend, view)
     # A durable store that already holds the default app is a restart: its state wins.
     fresh = store.get_app(config.app_id) is None
     state = MockState(
@@ -103,14 +104,16 @@ def create_app(
     return app
 
 
-def _shared_parts(config: MockConfig, backend: Backend | None) -> tuple[Outbox, Journal, Faults]:
+def _shared_parts(
+    config: MockConfig, backend: Backend | None, view: MetaView | None
+) -> tuple[Outbox, Journal, Faults]:
     """The outbox, journal and fault rules: in the store when it is shared, else in memory."""
     if backend is None:
         return Outbox(config.outbox_size), Journal(config.journal_size), Faults(config.held_limit)
     return (
         SharedOutbox(backend, config.outbox_size),
         SharedJournal(backend, config.journal_size),
-        SharedFaults(backend, config.held_limit),
+        SharedFaults(backend, config.held_limit, view),
     )
 
 

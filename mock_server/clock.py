@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
+from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol
 
 
@@ -59,6 +60,10 @@ class ControllableClock:
     def frozen(self) -> bool:
         """Whether the clock stands still."""
         return self._frozen_at is not None
+
+    def pinned(self) -> AbstractContextManager[object]:
+        """Around one request: a clock kept in a shared store reads it once (nothing here)."""
+        return nullcontext()
 
     def shift(
         self, delta: _dt.timedelta, *, within: tuple[_dt.datetime, _dt.datetime] | None = None

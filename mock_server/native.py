@@ -632,10 +632,11 @@ class Connection(asyncio.Protocol):
         path = environ["PATH_INFO"]
         if not path.isascii():  # PATH_INFO holds the bytes as latin-1, as WSGI says
             path = path.encode("latin-1").decode("utf-8", "replace")
-        found = server.api.inline(environ["REQUEST_METHOD"], path)
-        if found is not None:
-            self._answer(server.api.answer(found, environ, body), keep_alive)
-            return
+        with server.state.clock.pinned():  # the store's clock and rules: one read (V1)
+            found = server.api.inline(environ["REQUEST_METHOD"], path)
+            if found is not None:
+                self._answer(server.api.answer(found, environ, body), keep_alive)
+                return
         self.busy = True
         if self.transport is not None:
             self.transport.pause_reading()

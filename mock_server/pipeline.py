@@ -193,6 +193,13 @@ def handle(
     raw answer). A dropped call is marked in ``req.environ`` (:data:`DROP_KEY`); the server
     closes it.
     """
+    with state.clock.pinned():  # a shared clock and the rules' version: read once (V1)
+        return _handle(state, plane, op, handler, req, path)
+
+
+def _handle(
+    state: MockState, plane: Plane, op: Operation, handler: Any, req: Request, path: dict[str, str]
+) -> tuple[Reply, bytes]:
     started = time.perf_counter()
     req.max_content_length = plane.max_body
     fired: Fired | None = None

@@ -17,7 +17,7 @@ import secrets
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from mock_server.clock import Clock, ControllableClock, _aware
@@ -127,17 +127,73 @@ class SharedOutbox(Outbox):
                 b.clear(_box(chosen))
 
 
+FAULTS_VERSION = "faults_version"
+
+
+class MetaView:
+    """The store's meta values every request reads (the clock, the fault rules' version).
+
+    Outside :meth:`pinned` each read is a lookup in the store. Inside it (one request, on one
+    thread) they are read together once, at the start, and a change this thread makes is
+    seen at once: the request sees the fake as it stood when it began, whichever process
+    changed it last (decision V1).
+    """
+
+    NAMES = (CLOCK, FAULTS_VERSION)
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+        self._local = threading.local()
+
+    @contextmanager
+    def _pin(self) -> Iterator[object]:
+        if getattr(self._local, "values", None) is not None:
+            yield self
+            return
+        found = self._backend.get_many(GLOBAL, META, list(self.NAMES))
+        self._local.values = dict(zip(self.NAMES, found, strict=True))
+        try:
+            yield self
+        finally:
+            self._local.values = None
+
+    def pinned(self) -> AbstractContextManager[object]:
+        """Read the values once for the block (re-entrant)."""
+        return self._pin()
+
+    def get(self, name: str) -> str | None:
+        """A meta value: the pinned one inside :meth:`pinned`, else the store's."""
+        values = getattr(self._local, "values", None)
+        if values is not None and name in values:
+            found: str | None = values[name]
+            return found
+        return self._backend.get(GLOBAL, META, name)
+
+    def put(self, backend: Backend, name: str, value: str) -> None:
+        """Store a meta value through ``backend`` (the writer's own); the pinned one follows."""
+        backend.put(GLOBAL, META, name, value)
+        values = getattr(self._local, "values", None)
+        if values is not None:
+            values[name] = value
+
+
 class SharedClock(ControllableClock):
     """A controllable clock whose offset and frozen instant live in the store.
 
-    Reading the time reads them (one lookup); a change is made inside the store's transaction,
-    so two processes' advances add up and a range check holds across both.
+    Reading the time reads them (one lookup, or none inside :meth:`pinned`: once a request);
+    a change is made inside the store's transaction on values read afresh, so two processes'
+    advances add up and a range check holds across both.
     """
 
     def __init__(self, backend: Backend, source: Clock | None = None) -> None:
         super().__init__(source)
         self._backend = backend
+        self.view = MetaView(backend)
         self._changing = threading.local()
+
+    def pinned(self) -> AbstractContextManager[object]:
+        """One request's reads of the clock (and of the fault rules' version): one lookup."""
+        return self.view.pinned()
 
     def now(self) -> _dt.datetime:
         """The fake's current instant, as every process sharing the store sees it."""
@@ -153,8 +209,8 @@ class SharedClock(ControllableClock):
         """Whether the clock stands still."""
         return self._read()[1] is not None
 
-    def _read(self) -> tuple[_dt.timedelta, _dt.datetime | None]:
-        raw = self._backend.get(GLOBAL, META, CLOCK)
+    def _read(self, *, fresh: bool = False) -> tuple[_dt.timedelta, _dt.datetime | None]:
+        raw = self._backend.get(GLOBAL, META, CLOCK) if fresh else self.view.get(CLOCK)
         if raw is None:
             return _dt.timedelta(0), None
         saved = json.loads(raw)
@@ -165,7 +221,7 @@ class SharedClock(ControllableClock):
     @contextmanager
     def _change(self) -> Iterator[None]:
         with self._backend.transaction():
-            self._offset, self._frozen_at = self._read()
+            self._offset, self._frozen_at = self._read(fresh=True)
             self._changing.active = True
             try:
                 yield
@@ -173,7 +229,7 @@ class SharedClock(ControllableClock):
                 self._changing.active = False
                 frozen = None if self._frozen_at is None else self._frozen_at.timestamp()
                 saved = {"offset": self._offset.total_seconds(), "frozen_at": frozen}
-                self._backend.put(GLOBAL, META, CLOCK, json.dumps(saved))
+                self.view.put(self._backend, CLOCK, json.dumps(saved))
 
     def shift(
         self, delta: _dt.timedelta, *, within: tuple[_dt.datetime, _dt.datetime] | None = None
@@ -203,7 +259,7 @@ class SharedClock(ControllableClock):
             return super().reset()
 
 
-FAULT, FAULT_COUNTERS, FAULTS_VERSION = "fault", "fault_counters", "faults_version"
+FAULT, FAULT_COUNTERS = "fault", "fault_counters"
 _ACTIONS: dict[str, type[Any]] = {
     "error": Respond,
     "delay": Delay,
@@ -263,9 +319,10 @@ class SharedFaults(Faults):
     removing a rule releases the calls it holds here at once, elsewhere at their next look.
     """
 
-    def __init__(self, backend: Backend, max_held: int) -> None:
+    def __init__(self, backend: Backend, max_held: int, view: MetaView | None = None) -> None:
         self._rules: tuple[Rule, ...] = ()
         self._backend = backend
+        self._view = view or MetaView(backend)
         self._known: dict[str, Rule] = {}  # this process's Rule objects (their events, holds)
         self._version: str | None = None
         super().__init__(max_held)
@@ -282,11 +339,11 @@ class SharedFaults(Faults):
         self._rules = rules
 
     def _bump(self) -> None:
-        self._backend.put(GLOBAL, META, FAULTS_VERSION, secrets.token_hex(8))
+        self._view.put(self._backend, FAULTS_VERSION, secrets.token_hex(8))
 
     def _sync(self) -> None:
         """Take the store's rule list when another process changed it."""
-        version = self._backend.get(GLOBAL, META, FAULTS_VERSION)
+        version = self._view.get(FAULTS_VERSION)
         if version == self._version:
             return
         rules = []
@@ -374,6 +431,7 @@ class SharedFaults(Faults):
 
 
 JOURNAL_SEQUENCE = "journal_seq"
+_SEQ_HEAD = '{"seq":'
 
 
 def _log(app_id: str) -> str:
@@ -407,22 +465,22 @@ class SharedJournal(Journal):
         body, body_size = bounded(body, encoded=body_json)
         response, response_size = bounded(response, encoded=response_json)
         size = ENTRY_OVERHEAD + body_size + response_size
-        b = self._backend
-        seq = b.incr(JOURNAL_SEQUENCE)
         entry = Entry(
-            seq=seq,
+            seq=0,
             packed_body=unpack(body),
             packed_response=unpack(response),
             size=size,
             **values,
         )
-        log = _log(entry.app_id)
-        with b.batch():  # a trim racing another process's is harmless
-            b.put(log, "entry", f"{seq:015d}", encode(entry))
-            over = b.count(log, "entry") - self.size
-            for key in b.first_keys(log, "entry", over) if over > 0 else ():
-                b.pop(log, "entry", key)
-        return entry
+        # One round trip: the store numbers the entry, files it and trims the app's oldest.
+        text = encode(entry)
+        if not text.startswith(_SEQ_HEAD + "0,"):
+            raise ValueError("a journal entry's JSON must start with its seq")
+        head, tail = _SEQ_HEAD, text[len(_SEQ_HEAD) + 1 :]
+        seq = self._backend.append(
+            _log(entry.app_id), "entry", JOURNAL_SEQUENCE, head, tail, self.size
+        )
+        return dataclasses.replace(entry, seq=seq)
 
     @property
     def bytes(self) -> int:

@@ -15,6 +15,7 @@ from mock_server.state import MockState
 from mock_server.tokens import issuer, valid_at
 
 MINUTE = 60
+TOUCH_TRIES = 8
 
 
 @dataclass(frozen=True)
@@ -95,13 +96,44 @@ def verify(
     """VerifySession: refresh ``last_active_at``; with ``minutes``, expire at now + minutes."""
     now = state.now_ts()
     minutes = _whole(minutes)
-    with state.store.atomic():
-        session = find(state, app, token=token, jwt=jwt)
-        expires_at = now + minutes * MINUTE if minutes is not None else session.expires_at
-        session = replace(session, last_active_at=now, updated_at=now, expires_at=expires_at)
-        state.store.put_session(session)
-        user = owner(state, app, session)
+    if minutes is None:
+        session = _touch(state, app, token=token, jwt=jwt, now=now)
+    else:
+        with state.store.atomic():
+            session = find(state, app, token=token, jwt=jwt)
+            session = replace(
+                session, last_active_at=now, updated_at=now, expires_at=now + minutes * MINUTE
+            )
+            state.store.put_session(session)
+    user = owner(state, app, session)
     return Issued(session, session.token, sign(state, app, session)), user
+
+
+def _touch(state: MockState, app: App, *, token: str | None, jwt: str | None, now: int) -> Session:
+    """The session, its activity moved to ``now`` by compare and set, without the store's lock
+    (decision V2): another call's change in between makes it read again, so nothing it wrote
+    (an extension, a new token, a deletion) is undone; the last tries take the lock."""
+    for attempt in range(TOUCH_TRIES):
+        if attempt == TOUCH_TRIES - 1:
+            with state.store.atomic():
+                session = find(state, app, token=token, jwt=jwt)
+                session = replace(session, last_active_at=now, updated_at=now)
+                state.store.put_session(session)
+                return session
+        touched = _touch_once(state, app, token, jwt, now)
+        if touched is not None:
+            return touched
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _touch_once(
+    state: MockState, app: App, token: str | None, jwt: str | None, now: int
+) -> Session | None:
+    session = find(state, app, token=token, jwt=jwt)
+    if session.last_active_at == now and session.updated_at == now:
+        return session
+    touched = replace(session, last_active_at=now, updated_at=now)
+    return touched if state.store.replace_session(session, touched) else None
 
 
 def active_for_user(state: MockState, app: App, user_id: str) -> list[Session]:

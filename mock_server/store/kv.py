@@ -72,6 +72,23 @@ class Backend(Protocol):
         """Remove; the value, or None when it was not there (one caller gets it)."""
         ...
 
+    def get_via(self, app: str, index: str, kind: str, key: str) -> str | None:
+        """The ``kind`` value whose key the ``index`` value of ``key`` names (one round trip)."""
+        ...
+
+    def get_many(self, app: str, kind: str, keys: list[str]) -> list[str | None]:
+        """The values of several keys of one kind (one round trip)."""
+        ...
+
+    def put_if(self, app: str, kind: str, key: str, expected: str, value: str) -> bool:
+        """Set ``value`` if the stored value is still ``expected`` (compare and set)."""
+        ...
+
+    def append(self, app: str, kind: str, counter: str, head: str, tail: str, keep: int) -> int:
+        """Number a new value from ``counter`` and store ``head + seq + tail`` under the
+        zero-padded seq, dropping the kind's oldest beyond ``keep``; the seq (one round trip)."""
+        ...
+
     def values(self, app: str, kind: str) -> list[str]:
         """The kind's values, oldest first."""
         ...
@@ -125,8 +142,8 @@ class KvStore:
         return None if raw is None else decode(model, raw)
 
     def _via(self, model: type[T], app_id: str, index: str, kind: str, key: str) -> T | None:
-        target = self.backend.get(app_id, index, key)
-        return None if target is None else self._get(model, app_id, kind, target)
+        raw = self.backend.get_via(app_id, index, kind, key)
+        return None if raw is None else decode(model, raw)
 
     def _pop(self, model: type[T], app_id: str, kind: str, key: str) -> T | None:
         with self.atomic():
@@ -287,6 +304,12 @@ class KvStore:
             b.put(a, TOKEN, session.token, session.session_id)
             if old is None:
                 b.put(a, owned(session.user_id), session.session_id, "")
+
+    def replace_session(self, old: Session, new: Session) -> bool:
+        """Store ``new`` (same id and token) if the stored session is still ``old``: a compare
+        and set, taking no lock (decision V2); False when another call changed it first."""
+        b = self.backend
+        return b.put_if(old.app_id, SESSION, old.session_id, encode(old), encode(new))
 
     def get_session(self, app_id: str, session_id: str) -> Session | None:
         """The session by id, or None."""

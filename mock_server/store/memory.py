@@ -252,6 +252,15 @@ class InMemoryStore:
             data.by_token[session.token] = session.session_id
             data.user_sessions.setdefault(session.user_id, {})[session.session_id] = None
 
+    def replace_session(self, old: Session, new: Session) -> bool:
+        """Store ``new`` (same id and token) if the stored session is still ``old``."""
+        with self._lock:
+            data = self._data.get(old.app_id)
+            if data is None or data.sessions.get(old.session_id) != old:
+                return False
+            data.sessions[new.session_id] = _shared_details(data.details, new)
+            return True
+
     def get_session(self, app_id: str, session_id: str) -> Session | None:
         """The session by id, or None."""
         data = self._data.get(app_id)

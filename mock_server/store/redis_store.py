@@ -43,6 +43,33 @@ return value
 """
 
 
+_VIA = """
+local target = redis.call('HGET', KEYS[1], ARGV[1])
+if not target then return false end
+return redis.call('HGET', KEYS[2], target)
+"""
+_PUT_IF = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+  return 1
+end
+return 0
+"""
+_APPEND = """
+local seq = redis.call('INCR', KEYS[3])
+local key = string.format('%015d', seq)
+redis.call('HSET', KEYS[1], key, ARGV[1] .. seq .. ARGV[2])
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), key)
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
+if over > 0 then
+  local old = redis.call('ZRANGE', KEYS[2], 0, over - 1)
+  redis.call('HDEL', KEYS[1], unpack(old))
+  redis.call('ZREM', KEYS[2], unpack(old))
+end
+return seq
+"""
+
+
 def _hash(app: str, kind: str) -> str:
     return f"{PREFIX}{app}:{kind}"
 
@@ -65,6 +92,9 @@ class RedisBackend:
         self._put = self.client.register_script(_PUT)
         self._put_new = self.client.register_script(_PUT_NEW)
         self._pop = self.client.register_script(_POP)
+        self._via = self.client.register_script(_VIA)
+        self._put_if = self.client.register_script(_PUT_IF)
+        self._append = self.client.register_script(_APPEND)
         self._local = threading.local()
         self._process = threading.RLock()
 
@@ -112,6 +142,19 @@ class RedisBackend:
 
     def pop(self, app: str, kind: str, key: str) -> str | None:
         return cast(str | None, self._pop(keys=[_hash(app, kind), _order(app, kind)], args=[key]))
+
+    def get_via(self, app: str, index: str, kind: str, key: str) -> str | None:
+        return cast(str | None, self._via(keys=[_hash(app, index), _hash(app, kind)], args=[key]))
+
+    def get_many(self, app: str, kind: str, keys: list[str]) -> list[str | None]:
+        return cast(list[str | None], self.client.hmget(_hash(app, kind), keys))
+
+    def put_if(self, app: str, kind: str, key: str, expected: str, value: str) -> bool:
+        return bool(self._put_if(keys=[_hash(app, kind)], args=[key, expected, value]))
+
+    def append(self, app: str, kind: str, counter: str, head: str, tail: str, keep: int) -> int:
+        keys = [_hash(app, kind), _order(app, kind), f"{PREFIX}counter:{counter}", PREFIX + "seq"]
+        return int(self._append(keys=keys, args=[head, tail, keep]))
 
     def keys(self, app: str, kind: str) -> list[str]:
         return cast(list[str], self.client.zrange(_order(app, kind), 0, -1))

@@ -122,6 +122,39 @@ class SqliteBackend:
             ).fetchone()
         return None if row is None else str(row[0])
 
+    def get_via(self, app: str, index: str, kind: str, key: str) -> str | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT r.value FROM records i JOIN records r ON r.app=i.app AND r.kind=?"
+                " AND r.key=i.value WHERE i.app=? AND i.kind=? AND i.key=?",
+                (kind, app, index, key),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def get_many(self, app: str, kind: str, keys: list[str]) -> list[str | None]:
+        return [self.get(app, kind, key) for key in keys]
+
+    def put_if(self, app: str, kind: str, key: str, expected: str, value: str) -> bool:
+        with self._lock:
+            done = self._db.execute(
+                "UPDATE records SET value=? WHERE app=? AND kind=? AND key=? AND value=?",
+                (value, app, kind, key, expected),
+            )
+            return done.rowcount == 1
+
+    def append(self, app: str, kind: str, counter: str, head: str, tail: str, keep: int) -> int:
+        with self.transaction():
+            seq = self.incr(counter)
+            self.put(app, kind, f"{seq:015d}", f"{head}{seq}{tail}")
+            over = self.count(app, kind) - keep
+            if over > 0:
+                self._db.execute(
+                    "DELETE FROM records WHERE rowid IN (SELECT rowid FROM records WHERE app=?"
+                    " AND kind=? ORDER BY rowid LIMIT ?)",
+                    (app, kind, over),
+                )
+        return seq
+
     def values(self, app: str, kind: str) -> list[str]:
         with self._lock:
             rows = self._db.execute(
