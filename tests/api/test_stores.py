@@ -25,6 +25,7 @@ from tests.api.test_sessions import *  # noqa: F403
 from tests.api.test_sessions_jwt import *  # noqa: F403
 from tests.api.test_transfers import *  # noqa: F403
 from tests.api.test_wallet_import import *  # noqa: F403
+from tests.api.test_wallet_signing import *  # noqa: F403
 from tests.conftest import START
 
 

@@ -24,13 +24,15 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import Transaction
 
 from tests.helpers import Api, assert_error
-from tests.wallet_keys import KEYS
+from tests.wallet_keys import KEYS, EthKey
 
 
 @pytest.fixture(autouse=True)
-def _recursion_limit_kept() -> Any:
+def recursion_limit_kept() -> Any:
     """eth-account (and py_ecc, which its submodules load lazily) raise the recursion limit on
-    import (W9): restore it after every test, so later tests in this worker keep the real one."""
+    import (W9): restore it after every test, so later tests in this worker keep the real one.
+
+    Public (no underscore) so ``from … import *`` carries it into tests/api/test_stores.py."""
     limit = sys.getrecursionlimit()
     yield
     sys.setrecursionlimit(limit)
@@ -259,3 +261,102 @@ def test_wallet_rpc_bad_requests_name_the_field(
 ) -> None:
     wallet = _wallet(api, "ETH")
     assert_error(api.post(_path(wallet, "rpc"), body), 400, code, field)
+
+
+def _linked(api: Api) -> dict[str, Any]:
+    """An ETH wallet linked by VerifyWallet: the user proved it, the fake holds no key (M10)."""
+    key = EthKey()
+    begun = {"wallet_type": "ETH", "public_address": key.address}
+    challenge = api.post("/v1/auth/wallets/registrations/begin", begun).get_json()["challenge"]
+    reply = api.post("/v1/auth/wallets/verify", begun | {"signature": key.sign(challenge)})
+    assert reply.status_code == 200, reply.get_json()
+    body: dict[str, Any] = reply.get_json()
+    return body
+
+
+@pytest.mark.parametrize(
+    ("tail", "body"),
+    [
+        ("sign_message", {"message": "x"}),
+        ("sign_transaction", {"eth_transaction": TX}),
+        ("rpc", {"method": "eth_personalSign", "params": {"message": "x"}}),
+        (
+            "rpc",
+            {
+                "method": "eth_sign7702Authorization",
+                "params": {"contractAddress": "0x" + "11" * 20, "chainId": 1, "nonce": 0},
+            },
+        ),
+    ],
+)
+def test_wallet_signing_with_a_linked_wallet_is_refused(
+    api: Api, tail: str, body: dict[str, Any]
+) -> None:
+    """A wallet linked by VerifyWallet has no key here: 400 ``wallet_not_managed`` naming the
+    wallet id and its address (M10, M21), never a signature."""
+    linked = _linked(api)
+    reply = api.post(_path(linked, tail), body)
+    assert_error(reply, 400, "wallet_not_managed", linked["id"])
+    assert linked["public_address"].lower() in reply.get_json()["error_message"].lower()
+
+
+BIG = str(2**256)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("value", BIG),
+        ("value", 2**256),
+        ("value", "0x1" + "0" * 64),
+        ("value", "-1"),
+        ("value", -1),
+        ("value", "0xzz"),
+        ("value", "12ab"),
+        ("value", 1.5),
+        ("value", True),
+        ("maxFeePerGas", "0x" + "f" * 65),
+        ("maxPriorityFeePerGas", 2**300),
+        ("chainId", BIG),
+        ("gas", str(2**64)),
+        ("gas", "0x10000000000000000"),
+        ("nonce", 2**64),
+        ("nonce", "-0x1"),
+        ("type", "0x3"),
+    ],
+)
+def test_wallet_sign_transaction_bad_quantities_are_400_naming_the_field(
+    api: Api, field: str, value: Any
+) -> None:
+    """Above 2^256-1 (2^64-1 for gas and nonce), negative, not hex or decimal, not an integer:
+    400 naming ``eth_transaction.<field>``, never a 500 (M25)."""
+    wallet = _wallet(api, "ETH")
+    reply = api.post(_path(wallet, "sign_transaction"), {"eth_transaction": TX | {field: value}})
+    assert reply.status_code == 400, reply.get_json()
+    assert reply.get_json()["error_type"] in ("validation_error", "invalid_transaction")
+    assert field in reply.get_json()["error_message"]
+
+
+def test_wallet_sign_transaction_largest_quantities_are_signed(api: Api) -> None:
+    """2^256-1 and 2^64-1 are in range: signed, and the envelope carries them."""
+    wallet = _wallet(api, "ETH")
+    top = {"value": "0x" + "f" * 64, "nonce": str(2**64 - 1), "gas": 2**64 - 1}
+    reply = api.post(_path(wallet, "sign_transaction"), {"eth_transaction": TX | top})
+    assert reply.status_code == 200, reply.get_json()
+    fields = rlp.decode(bytes.fromhex(reply.get_json()["signed_transaction"][4:]))
+    assert int.from_bytes(fields[6], "big") == 2**256 - 1
+    assert int.from_bytes(fields[1], "big") == int.from_bytes(fields[4], "big") == 2**64 - 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("chainId", BIG), ("chainId", -1), ("nonce", 2**64), ("nonce", "0xq"), ("chainId", 1.5)],
+)
+def test_wallet_rpc_7702_bad_quantities_are_400_naming_the_field(
+    api: Api, field: str, value: Any
+) -> None:
+    """``params.chainId`` below 2^256, ``params.nonce`` below 2^64, integers only (M28)."""
+    wallet = _wallet(api, "ETH")
+    params = {"contractAddress": "0x" + "11" * 20, "chainId": 1, "nonce": 0} | {field: value}
+    body = {"method": "eth_sign7702Authorization", "params": params}
+    assert_error(api.post(_path(wallet, "rpc"), body), 400, "validation_error", field)
