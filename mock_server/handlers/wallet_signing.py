@@ -1,6 +1,8 @@
 """Handlers of the ``wallet_signing`` tag: sign_message, sign_transaction, rpc (§5.4, §5.5).
 
-The framing and key use are in :mod:`mock_server.domain.wallet_signing` (M20-M39).
+The framing and key use are in :mod:`mock_server.domain.wallet_signing` (M20-M39). The
+``…AuthPath`` handlers serve Bump's ``/v1/auth/wallets/...`` paths with the same functions
+(§13 #2, M12, M32).
 """
 
 from __future__ import annotations
@@ -36,4 +38,20 @@ def wallet_rpc(call: Call) -> Reply:
     return Reply({"method": method, "data": data})
 
 
-__all__ = ["wallet_rpc", "wallet_sign_message", "wallet_sign_transaction"]
+def wallet_sign_message_auth_path(call: Call) -> Reply:
+    """POST /v1/auth/wallets/{wallet_id}/sign_message (Bump's path, M12, M32)."""
+    return wallet_sign_message(call)
+
+
+def wallet_sign_transaction_auth_path(call: Call) -> Reply:
+    """POST /v1/auth/wallets/{wallet_id}/sign_transaction (Bump's path, M12, M32)."""
+    return wallet_sign_transaction(call)
+
+
+__all__ = [
+    "wallet_rpc",
+    "wallet_sign_message",
+    "wallet_sign_message_auth_path",
+    "wallet_sign_transaction",
+    "wallet_sign_transaction_auth_path",
+]

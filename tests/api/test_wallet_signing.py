@@ -360,3 +360,55 @@ def test_wallet_rpc_7702_bad_quantities_are_400_naming_the_field(
     params = {"contractAddress": "0x" + "11" * 20, "chainId": 1, "nonce": 0} | {field: value}
     body = {"method": "eth_sign7702Authorization", "params": params}
     assert_error(api.post(_path(wallet, "rpc"), body), 400, "validation_error", field)
+
+
+def _auth_path(wallet: dict[str, Any], tail: str) -> str:
+    return f"/v1/auth/wallets/{wallet['id']}/{tail}"
+
+
+def test_wallet_sign_message_on_bumps_auth_path(api: Api) -> None:
+    """``/v1/auth/wallets/{id}/sign_message`` answers what ``/v1/wallets/…`` does (M12, M32):
+    RFC 6979 signatures are deterministic, so the two are byte-equal."""
+    wallet = _wallet(api, "ETH")
+    alias = api.post(_auth_path(wallet, "sign_message"), {"message": "test"})
+    assert alias.status_code == 200, alias.get_json()
+    direct = api.post(_path(wallet, "sign_message"), {"message": "test"})
+    assert alias.get_json() == direct.get_json()
+    assert bytes.fromhex(alias.get_json()["signature"][2:])[64] in (0, 1)
+    assert _recover_message(b"test", alias.get_json()["signature"]) == wallet["public_address"]
+
+
+def test_wallet_sign_transaction_on_bumps_auth_path(api: Api) -> None:
+    """ETH and Solana through ``/v1/auth/wallets/{id}/sign_transaction`` (M12, M32)."""
+    eth = _wallet(api, "ETH")
+    reply = api.post(_auth_path(eth, "sign_transaction"), {"eth_transaction": TX})
+    assert reply.status_code == 200, reply.get_json()
+    envelope = bytes.fromhex(reply.get_json()["signed_transaction"][2:])
+    assert str(_account().recover_transaction(envelope)).lower() == eth["public_address"]
+    sol = _wallet(api, "SOL")
+    signer = Pubkey.from_string(sol["public_address"])
+    unsigned = base64.b64encode(_unsigned_solana(signer)).decode()
+    sent = {"transaction": unsigned, "encoding": "base64"}
+    reply = api.post(_auth_path(sol, "sign_transaction"), {"sol_transaction": sent})
+    assert reply.status_code == 200, reply.get_json()
+    signed = Transaction.from_bytes(base64.b64decode(reply.get_json()["signed_transaction"]))
+    index = list(signed.message.account_keys).index(signer)
+    assert signed.signatures[index].verify(signer, bytes(signed.message_data()))
+
+
+def test_wallet_signing_auth_paths_keep_the_errors(api: Api) -> None:
+    """Unknown wallet 404, another chain 400, a bad quantity 400 naming it, on the aliases."""
+    reply = api.post("/v1/auth/wallets/wallet_nope/sign_message", {"message": "x"})
+    assert_error(reply, 404, "wallet_not_found", "wallet_nope")
+    sol = _wallet(api, "SOL")
+    assert_error(
+        api.post(_auth_path(sol, "sign_message"), {"message": "x"}),
+        400,
+        "wallet_chain_mismatch",
+        "ethereum wallets only",
+    )
+    eth = _wallet(api, "ETH")
+    bad = {"eth_transaction": TX | {"value": BIG}}
+    assert_error(
+        api.post(_auth_path(eth, "sign_transaction"), bad), 400, "validation_error", "value"
+    )
