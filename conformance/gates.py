@@ -54,3 +54,27 @@ def missing_wallet_import(api: ApiClient) -> str | None:
             f"(HTTP {probe.status} {probe.json.get('error_type')!r})"
         )
     return None
+
+
+def missing_wallet_signing(api: ApiClient) -> str | None:
+    """Why the target cannot sign with managed wallets, or None (docs/decisions.md M33).
+
+    No managed wallets: :func:`missing_managed_wallets`'s reason. Otherwise the probe asks
+    WalletSignMessage of a wallet that does not exist: a deployment that signs answers 404
+    ``wallet_not_found`` (or another error of the operation), one without answers its
+    unknown-path 404 or a 405.
+    """
+    reason = missing_managed_wallets(api)
+    if reason is not None:
+        return reason.replace("managed wallets", "wallet signing (out of managed wallets)", 1)
+    probe = api.post(f"/v1/wallets/{PROBE_WALLET}/sign_message", {"message": "probe"})
+    if probe.status in (404, 405) and probe.json.get("error_type") != "wallet_not_found":
+        return (
+            "wallet signing: the deployment does not serve POST /v1/wallets/{wallet_id}/"
+            f"sign_message (HTTP {probe.status} {probe.json.get('error_type')!r}, "
+            "not wallet_not_found)"
+        )
+    return None
+
+
+PROBE_WALLET = "wallet_conformanceProbe000000000"

@@ -93,6 +93,19 @@ GET_TRANSFER = f"{DOCS}/api-reference/transfers/get-transfer-beta"
 LIST_TRANSFER = f"{DOCS}/api-reference/transfers/list-transfer-beta"
 TRANSFERS_GUIDE = f"{DOCS}/wallet-as-a-service/transfers/create-transfers"
 
+# wallet signing (issue 26; decisions M20-M39 sit in the section above)
+SIGN_MESSAGE = f"{API}/operation-walletsignmessage"
+SIGN_TRANSACTION = f"{API}/operation-walletsigntransaction"
+SOLANA_SIGN_TRANSACTION = f"{API}/operation-solanawalletsigntransaction"
+RPC_PERSONAL_SIGN = f"{DOCS}/api-reference/managed-wallets/ethereum/sign-message"
+RPC_SIGN_7702 = f"{DOCS}/api-reference/managed-wallets/ethereum/sign-7702-authorization"
+RPC_SOL_SIGN_MESSAGE = f"{DOCS}/api-reference/managed-wallets/solana/sign-message"
+RPC_SOL_SIGN_TRANSACTION = f"{DOCS}/api-reference/managed-wallets/solana/sign-transaction"
+SIGNING_DECISIONS = MANAGED_WALLETS_DECISIONS
+EIP_191 = "https://eips.ethereum.org/EIPS/eip-191"
+EIP_1559 = "https://eips.ethereum.org/EIPS/eip-1559"
+EIP_7702 = "https://eips.ethereum.org/EIPS/eip-7702"
+
 PUBLIC_PREFIXES = (
     "https://docs.streambird.io/",
     "https://developers.streambird.io/",
