@@ -99,6 +99,14 @@ def personal_sign_problem(
         return None
     if recover(bytes(keccak(message)), v - v_values[0], r, s) == address:
         return "it recovers to the wallet only over keccak(message): the EIP-191 prefix is missing"
+    characters = len(message.decode("utf-8", "replace"))
+    if characters != len(message):
+        miscounted = PERSONAL_PREFIX + str(characters).encode() + message
+        if recover(bytes(keccak(miscounted)), v - v_values[0], r, s) == address:
+            return (
+                f"the EIP-191 prefix counts {characters} characters; it must count the "
+                f"{len(message)} UTF-8 bytes of the message"
+            )
     if recover(eip191_digest(message), 1 - (v - v_values[0]), r, s) == address:
         return f"v = {v} is the wrong recovery id: the other one recovers to the wallet"
     return f"the EIP-191 signature recovers to {signer}, not the wallet {address}"
@@ -156,6 +164,10 @@ def eip1559_problems(envelope_hex: Any, sent: dict[str, Any], address: str) -> l
         return [f"the payload after 0x02 is not RLP: {error}"]
     if not isinstance(fields, list) or len(fields) != 12:
         return ["the RLP payload is not the 12-item list of EIP-1559 (9 fields, yParity, r, s)"]
+    names = [*EIP1559_FIELDS, "yParity", "r", "s"]
+    nested = [names[i] for i, item in enumerate(fields) if isinstance(item, list) != (i == 8)]
+    if nested:
+        return [f"malformed RLP items (a list where a string belongs, or the reverse): {nested}"]
     problems = []
     for index, name in enumerate(EIP1559_FIELDS):
         if name == "accessList":
@@ -164,9 +176,12 @@ def eip1559_problems(envelope_hex: Any, sent: dict[str, Any], address: str) -> l
             continue
         wanted = _field_bytes(name, sent)
         if fields[index] != wanted:
-            problems.append(
-                f"{name} = 0x{fields[index].hex()} in the envelope, sent 0x{wanted.hex()}"
+            got, sent_text = (
+                (f"0x{fields[index].hex()}", f"0x{wanted.hex()}")
+                if name in ("to", "data")
+                else (hex(int.from_bytes(fields[index], "big")), hex(int.from_bytes(wanted, "big")))
             )
+            problems.append(f"{name} = {got} in the envelope, {sent_text} in the request")
     y_parity = int.from_bytes(fields[9], "big")
     r, s = int.from_bytes(fields[10], "big"), int.from_bytes(fields[11], "big")
     digest = bytes(keccak(b"\x02" + rlp.encode(fields[:9])))

@@ -171,6 +171,9 @@ from tests.power.variants_transfers import VARIANTS as TRANSFERS_VARIANTS  # noq
 from tests.power.variants_wallet_import import CAUGHT_BY as IMPORT_CAUGHT  # noqa: E402
 from tests.power.variants_wallet_import import SUITE_FILES as IMPORT_FILES  # noqa: E402
 from tests.power.variants_wallet_import import VARIANTS as IMPORT_VARIANTS  # noqa: E402
+from tests.power.variants_wallet_signing import CAUGHT_BY as SIGNING_CAUGHT  # noqa: E402
+from tests.power.variants_wallet_signing import SUITE_FILES as SIGNING_FILES  # noqa: E402
+from tests.power.variants_wallet_signing import VARIANTS as SIGNING_VARIANTS  # noqa: E402
 from tests.power.variants_wallets import VARIANTS as WALLET_VARIANTS  # noqa: E402
 from tests.power.variants_webauthn import VARIANTS as WEBAUTHN_VARIANTS  # noqa: E402
 
@@ -182,6 +185,7 @@ VARIANTS.update(NEW_AREA_VARIANTS)
 VARIANTS.update(MANAGED_WALLETS_VARIANTS)
 VARIANTS.update(IMPORT_VARIANTS)  # wallet import (issue 26)
 VARIANTS.update(TRANSFERS_VARIANTS)
+VARIANTS.update(SIGNING_VARIANTS)  # wallet signing (issue 26)
 
 # The rule files run against a variant of one area (the others cannot see it): the session and
 # envelope variants face the whole behaviour suite.
@@ -193,6 +197,7 @@ SUITE_FILES: dict[str, tuple[str, ...]] = {
     **MANAGED_WALLETS_FILES,
     **IMPORT_FILES,
     **TRANSFERS_FILES,
+    **SIGNING_FILES,
 }
 # variant → the conformance test (rule) that must be among its failures
 EXPECTED_FAILURES: dict[str, str] = {
@@ -200,4 +205,5 @@ EXPECTED_FAILURES: dict[str, str] = {
     **MANAGED_WALLETS_CAUGHT,
     **IMPORT_CAUGHT,
     **TRANSFERS_CAUGHT,
+    **SIGNING_CAUGHT,
 }
