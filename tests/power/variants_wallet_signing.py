@@ -1,10 +1,11 @@
-"""Broken variants of wallet signing (issue 26; decisions M20-M32), each caught by a named rule.
+"""Broken variants of wallet signing (issue 26; decisions M20-M34), each caught by a named rule.
 
-``CAUGHT_BY``: variant → the conformance test of ``conformance/test_wallet_signing.py`` that
-must be among the failures (Q5). The slips are the ones a signing service makes: a missing or
-miscounted EIP-191 prefix, the other ``v`` convention, a flipped ``yParity``, a field changed
-between request and envelope, the wrong hash answered, a Solana signature in the wrong slot or
-over the wrong bytes, no chain check, quantities without bounds.
+``CAUGHT_BY``: variant → the conformance test of ``conformance/test_wallet_signing.py`` or
+``test_wallet_signing_refusals.py`` that must be among the failures (Q5). The slips are the
+ones a signing service makes: a missing or miscounted EIP-191 prefix, the other ``v``
+convention, a flipped ``yParity``, a field changed between request and envelope, the wrong hash
+answered, a Solana signature in the wrong slot or over the wrong bytes, no chain check,
+quantities without bounds.
 """
 
 from __future__ import annotations
@@ -183,4 +184,6 @@ CAUGHT_BY: dict[str, str] = {
     "transaction quantities unbounded": "test_sign_transaction_malformed_eth_is_refused",
 }
 
-SUITE_FILES: dict[str, tuple[str, ...]] = dict.fromkeys(VARIANTS, ("test_wallet_signing.py",))
+SUITE_FILES: dict[str, tuple[str, ...]] = dict.fromkeys(
+    VARIANTS, ("test_wallet_signing.py", "test_wallet_signing_refusals.py")
+)
