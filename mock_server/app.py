@@ -47,7 +47,7 @@ def create_app(
         spec_path: another OpenAPI document (tests of the routing layer).
     """
     config = config or MockConfig.from_env()
-    store = store or open_store(config.store)
+    store = store or open_store(config.store, config.threads)
     backend = store.backend if isinstance(store, KvStore) else None  # a shared store
     clock = clock or (SharedClock(backend) if backend else ControllableClock())
     seed = read_seed(config.seed_file) if config.seed_file else None

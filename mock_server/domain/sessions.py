@@ -110,9 +110,10 @@ def verify(
 
 
 def _touch(state: MockState, app: App, *, token: str | None, jwt: str | None, now: int) -> Session:
-    """The session, its activity moved to ``now`` by compare and set, without the store's lock
-    (decision V2): another call's change in between makes it read again, so nothing it wrote
-    (an extension, a new token, a deletion) is undone; the last tries take the lock."""
+    """The session, its activity moved to ``now`` without the store's lock: by compare and set
+    (decision V2; another call's change in between makes it read again, so nothing it wrote,
+    an extension, a new token, a deletion, is undone; the last try takes the lock), or
+    buffered in the process and written within a second on a store that coalesces (V3)."""
     for attempt in range(TOUCH_TRIES):
         if attempt == TOUCH_TRIES - 1:
             with state.store.atomic():
@@ -132,8 +133,7 @@ def _touch_once(
     session = find(state, app, token=token, jwt=jwt)
     if session.last_active_at == now and session.updated_at == now:
         return session
-    touched = replace(session, last_active_at=now, updated_at=now)
-    return touched if state.store.replace_session(session, touched) else None
+    return state.store.touch_session(session, now)
 
 
 def active_for_user(state: MockState, app: App, user_id: str) -> list[Session]:

@@ -10,7 +10,8 @@ together or not at all, and a single-use ``take_*`` removes a record for one cal
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Protocol, TypeVar
+from dataclasses import replace
+from typing import Any, Protocol, TypeVar
 
 from mock_server.models import (
     App,
@@ -27,9 +28,11 @@ from mock_server.models import (
     WebauthnChallenge,
 )
 
+from .activity import ActivityBuffer, Times
 from .codec import decode, encode
 
 T = TypeVar("T")
+DECODED_CACHE = 8192  # decoded records remembered by their JSON text (records are frozen)
 GLOBAL = ""  # the app of records that belong to no app: apps, their keys, meta values
 APP, SECRET, PUBLIC, META = "app", "secret", "public", "meta"
 USER, SESSION, OTP, MAGIC, OAUTH = "user", "session", "otp", "magic", "oauth"
@@ -128,22 +131,38 @@ class KvStore:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.durable = backend.durable
+        self._decoded: dict[tuple[type[Any], str], Any] = {}
+        coalesce = getattr(backend, "coalesce_activity", False)
+        self.activity = ActivityBuffer(self._write_activity) if coalesce else None
 
     def atomic(self) -> AbstractContextManager[object]:
         """The backend's (re-entrant) transaction."""
         return self.backend.transaction()
 
     def close(self) -> None:
-        """Release the backend's connections."""
+        """Write the buffered activity, then release the backend's connections."""
+        if self.activity is not None:
+            self.activity.close()
         self.backend.close()
+
+    def _decode(self, model: type[T], raw: str) -> T:
+        """``decode``, remembered by the text: a record read again costs a dict lookup."""
+        key = (model, raw)
+        found: T | None = self._decoded.get(key)
+        if found is None:
+            found = decode(model, raw)
+            if len(self._decoded) >= DECODED_CACHE:
+                self._decoded.clear()
+            self._decoded[key] = found
+        return found
 
     def _get(self, model: type[T], app_id: str, kind: str, key: str) -> T | None:
         raw = self.backend.get(app_id, kind, key)
-        return None if raw is None else decode(model, raw)
+        return None if raw is None else self._decode(model, raw)
 
     def _via(self, model: type[T], app_id: str, index: str, kind: str, key: str) -> T | None:
         raw = self.backend.get_via(app_id, index, kind, key)
-        return None if raw is None else decode(model, raw)
+        return None if raw is None else self._decode(model, raw)
 
     def _pop(self, model: type[T], app_id: str, kind: str, key: str) -> T | None:
         with self.atomic():
@@ -151,7 +170,38 @@ class KvStore:
         return None if raw is None else decode(model, raw)
 
     def _all(self, model: type[T], app_id: str, kind: str) -> list[T]:
-        return [decode(model, raw) for raw in self.backend.values(app_id, kind)]
+        return [self._decode(model, raw) for raw in self.backend.values(app_id, kind)]
+
+    def _seen(self, session: Session | None) -> Session | None:
+        """A stored session as this process sees it (its buffered activity merged in)."""
+        return session if self.activity is None else self.activity.overlay(session)
+
+    def _write_activity(self, app_id: str, items: list[tuple[str, Times]]) -> list[str]:
+        """Max-merge buffered times into the stored sessions by compare and set (V3); the ids
+        another change came between (read again at the next try). Gone sessions stay gone."""
+        b = self.backend
+        raws = b.get_many(app_id, SESSION, [session_id for session_id, _ in items])
+        changes: list[tuple[str, str, str]] = []
+        for (session_id, (active, updated)), raw in zip(items, raws, strict=True):
+            if raw is None:
+                continue
+            stored = decode(Session, raw)
+            if active <= stored.last_active_at and updated <= stored.updated_at:
+                continue
+            merged = replace(
+                stored,
+                last_active_at=max(active, stored.last_active_at),
+                updated_at=max(updated, stored.updated_at),
+            )
+            changes.append((session_id, raw, encode(merged)))
+        if not changes:
+            return []
+        many = getattr(b, "put_if_many", None)
+        if many is not None:
+            done: list[bool] = many(app_id, SESSION, changes)
+        else:
+            done = [b.put_if(app_id, SESSION, k, old, new) for k, old, new in changes]
+        return [k for (k, _, _), ok in zip(changes, done, strict=True) if not ok]
 
     # --- meta --------------------------------------------------------------------------
     def get_meta(self, name: str) -> str | None:
@@ -205,7 +255,9 @@ class KvStore:
             if app is not None:
                 self._unindex_app(app)
             self.backend.clear(app_id)
-            return app
+        if self.activity is not None:
+            self.activity.forget(app_id)
+        return app
 
     def apps(self) -> list[App]:
         """All apps, oldest first."""
@@ -311,13 +363,27 @@ class KvStore:
         b = self.backend
         return b.put_if(old.app_id, SESSION, old.session_id, encode(old), encode(new))
 
+    def touch_session(self, session: Session, now: int) -> Session | None:
+        """Move a session's activity to ``now``: the touched session, or None when another
+        call changed it first (read it again). With coalesced activity (V3) the time is
+        buffered in the process and written within a second; else a compare and set (V2)."""
+        if self.activity is not None:
+            return self.activity.touch(session, now)
+        touched = replace(session, last_active_at=now, updated_at=now)
+        return touched if self.replace_session(session, touched) else None
+
+    def flush_activity(self) -> None:
+        """Write the buffered activity now (nothing to do without coalescing)."""
+        if self.activity is not None:
+            self.activity.flush()
+
     def get_session(self, app_id: str, session_id: str) -> Session | None:
         """The session by id, or None."""
-        return self._get(Session, app_id, SESSION, session_id)
+        return self._seen(self._get(Session, app_id, SESSION, session_id))
 
     def session_by_token(self, app_id: str, token: str) -> Session | None:
         """The session by opaque token, or None."""
-        return self._via(Session, app_id, TOKEN, SESSION, token)
+        return self._seen(self._via(Session, app_id, TOKEN, SESSION, token))
 
     def delete_session(self, app_id: str, session_id: str) -> Session | None:
         """Remove a session; returns it, or None when it was not there (so never twice)."""
@@ -328,12 +394,16 @@ class KvStore:
                 return None
             b.pop(app_id, TOKEN, session.token)
             b.pop(app_id, owned(session.user_id), session_id)
-            return session
+        if self.activity is not None:
+            self.activity.forget(app_id, [session_id])
+        return self._seen(session)
 
     def user_sessions(self, app_id: str, user_id: str) -> list[Session]:
         """The user's stored sessions (expired ones included), oldest first."""
-        found = (self.get_session(app_id, i) for i in self.backend.keys(app_id, owned(user_id)))
-        return [s for s in found if s is not None]
+        ids = self.backend.keys(app_id, owned(user_id))
+        found = self.backend.get_many(app_id, SESSION, ids) if ids else []
+        sessions = [self._decode(Session, raw) for raw in found if raw is not None]
+        return sessions if self.activity is None else self.activity.overlay_all(sessions)
 
     def session_count(self, app_id: str | None = None) -> int:
         """How many sessions are stored (one app, or all)."""
@@ -520,10 +590,13 @@ class KvStore:
         with self.atomic():
             for chosen in [app_id] if app_id is not None else self.backend.keys(GLOBAL, APP):
                 self.backend.clear(chosen)
+                if self.activity is not None:
+                    self.activity.forget(chosen)
 
     def sessions(self, app_id: str) -> list[Session]:
         """Every stored session of an app (expired ones included), oldest first."""
-        return self._all(Session, app_id, SESSION)
+        found = self._all(Session, app_id, SESSION)
+        return found if self.activity is None else self.activity.overlay_all(found)
 
     def otps(self, app_id: str) -> list[OtpChallenge]:
         """Every pending passcode of an app."""

@@ -79,12 +79,20 @@ def _order(app: str, kind: str) -> str:
 
 
 class RedisBackend:
-    """A redis-py client (hiredis parser) with the scripts and the cross-process lock."""
+    """A redis-py client (hiredis parser) with the scripts and the cross-process lock.
+
+    The connection pool holds ``connections`` (the server's threads, its event loop and the
+    activity flusher); a caller beyond them waits for a free one (decision V4).
+    """
 
     durable = True
+    coalesce_activity = True  # last_active_at is written within a second (decision V3)
 
-    def __init__(self, url: str) -> None:
-        self.client: Any = redis.Redis.from_url(url, decode_responses=True)
+    def __init__(self, url: str, connections: int = 16) -> None:
+        pool = redis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=connections, timeout=LOCK_SECONDS
+        )
+        self.client: Any = redis.Redis(connection_pool=pool)
         try:
             self.client.ping()
         except redis.RedisError as error:
@@ -152,6 +160,13 @@ class RedisBackend:
     def put_if(self, app: str, kind: str, key: str, expected: str, value: str) -> bool:
         return bool(self._put_if(keys=[_hash(app, kind)], args=[key, expected, value]))
 
+    def put_if_many(self, app: str, kind: str, changes: list[tuple[str, str, str]]) -> list[bool]:
+        """:meth:`put_if` of each ``(key, expected, value)``, in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        for key, expected, value in changes:
+            self._put_if(keys=[_hash(app, kind)], args=[key, expected, value], client=pipe)
+        return [bool(done) for done in pipe.execute()]
+
     def append(self, app: str, kind: str, counter: str, head: str, tail: str, keep: int) -> int:
         keys = [_hash(app, kind), _order(app, kind), f"{PREFIX}counter:{counter}", PREFIX + "seq"]
         return int(self._append(keys=keys, args=[head, tail, keep]))
@@ -192,5 +207,5 @@ class RedisBackend:
 class RedisStore(KvStore):
     """The :class:`~mock_server.store.Store` verbs in a Redis database."""
 
-    def __init__(self, url: str) -> None:
-        super().__init__(RedisBackend(url))
+    def __init__(self, url: str, connections: int = 16) -> None:
+        super().__init__(RedisBackend(url, connections))
