@@ -38,7 +38,7 @@ from mock_server.faults import (
 from mock_server.journal import ENTRY_OVERHEAD, Entry, Journal, bounded, unpack
 from mock_server.outbox import Message, Outbox
 from mock_server.store.codec import decode, encode
-from mock_server.store.kv import APP, GLOBAL, META, Backend
+from mock_server.store.kv import APP, APPS_VERSION, GLOBAL, META, Backend
 
 CLOCK = "clock"
 SEQUENCE = "outbox_seq"
@@ -139,7 +139,7 @@ class MetaView:
     changed it last (decision V1).
     """
 
-    NAMES = (CLOCK, FAULTS_VERSION)
+    NAMES = (CLOCK, FAULTS_VERSION, APPS_VERSION)
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend

@@ -9,6 +9,7 @@ together or not at all, and a single-use ``take_*`` removes a record for one cal
 
 from __future__ import annotations
 
+import secrets
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any, Protocol, TypeVar
@@ -113,6 +114,16 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+APPS_VERSION = "apps_version"  # a meta value changed with every app write (decision V5)
+
+
+class Versions(Protocol):
+    """The meta values a request reads once (``shared.MetaView``)."""
+
+    def get(self, name: str) -> str | None: ...
+    def put(self, backend: Backend, name: str, value: str) -> None: ...
+
+
 def _norm_email(email: str) -> str:
     return email.strip().lower()
 
@@ -134,6 +145,33 @@ class KvStore:
         self._decoded: dict[tuple[type[Any], str], Any] = {}
         coalesce = getattr(backend, "coalesce_activity", False)
         self.activity = ActivityBuffer(self._write_activity) if coalesce else None
+        self._versions: Versions | None = None
+        self._apps: tuple[str | None, dict[tuple[str, str], App | None]] = (None, {})
+
+    def pin_to(self, versions: Versions) -> None:
+        """Remember apps in the process while the store's apps version stays (V5): a request
+        reads the version with the clock, once, so finding its app costs no round trip."""
+        self._versions = versions
+
+    def _app_by(self, index: str, key: str) -> App | None:
+        if self._versions is None:
+            return self._via(App, GLOBAL, index, APP, key)
+        version = self._versions.get(APPS_VERSION)
+        known_version, known = self._apps
+        if known_version != version or len(known) >= DECODED_CACHE:
+            known = {}
+            self._apps = (version, known)
+        if (index, key) not in known:
+            known[(index, key)] = self._via(App, GLOBAL, index, APP, key)
+        return known[(index, key)]
+
+    def _apps_changed(self) -> None:
+        self._apps = (None, {})
+        value = secrets.token_hex(8)
+        if self._versions is not None:
+            self._versions.put(self.backend, APPS_VERSION, value)
+        else:
+            self.backend.put(GLOBAL, META, APPS_VERSION, value)
 
     def atomic(self) -> AbstractContextManager[object]:
         """The backend's (re-entrant) transaction."""
@@ -230,6 +268,7 @@ class KvStore:
             for key in app.secret_keys:
                 b.put(GLOBAL, SECRET, key, app.app_id)
             b.put(GLOBAL, PUBLIC, app.public_token, app.app_id)
+            self._apps_changed()
 
     def _unindex_app(self, app: App) -> None:
         for key in app.secret_keys:
@@ -242,11 +281,11 @@ class KvStore:
 
     def app_by_secret_key(self, key: str) -> App | None:
         """The app owning secret ``key``."""
-        return self._via(App, GLOBAL, SECRET, APP, key)
+        return self._app_by(SECRET, key)
 
     def app_by_public_token(self, token: str) -> App | None:
         """The app owning public ``token``."""
-        return self._via(App, GLOBAL, PUBLIC, APP, token)
+        return self._app_by(PUBLIC, token)
 
     def delete_app(self, app_id: str) -> App | None:
         """Remove an app and everything it owns."""
@@ -255,6 +294,7 @@ class KvStore:
             if app is not None:
                 self._unindex_app(app)
             self.backend.clear(app_id)
+            self._apps_changed()
         if self.activity is not None:
             self.activity.forget(app_id)
         return app
