@@ -62,6 +62,12 @@ class Store(Protocol):
         """Store ``new`` if the stored session is still ``old`` (no lock); False otherwise."""
         ...
 
+    def session_with_user_by_token(
+        self, app_id: str, token: str
+    ) -> tuple[Session | None, User | None]:
+        """The session by token and its user (None where gone): one read where it can be."""
+        ...
+
     def touch_session(self, session: Session, now: int) -> Session | None:
         """Activity at ``now``: the touched session, or None when changed meanwhile (V2, V3)."""
         ...

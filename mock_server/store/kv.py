@@ -9,6 +9,7 @@ together or not at all, and a single-use ``take_*`` removes a record for one cal
 
 from __future__ import annotations
 
+import re
 import secrets
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -124,6 +125,33 @@ class Versions(Protocol):
     def put(self, backend: Backend, name: str, value: str) -> None: ...
 
 
+_ACTIVE, _UPDATED = re.compile(r'"last_active_at":(\d+)'), re.compile(r'"updated_at":(\d+)')
+
+
+def _merge_activity(raw: str, times: Times) -> str | None:
+    """A session's JSON with the later of its and ``times``' activity; None: nothing later.
+
+    The two numbers are replaced in the text when each key occurs once (a quote inside a
+    string is escaped, so ``"updated_at":`` is a key); else the record is decoded and encoded.
+    """
+    active, updated = _ACTIVE.findall(raw), _UPDATED.findall(raw)
+    if len(active) == 1 and len(updated) == 1:
+        old = (int(active[0]), int(updated[0]))
+        if times[0] <= old[0] and times[1] <= old[1]:
+            return None
+        text = _ACTIVE.sub(f'"last_active_at":{max(old[0], times[0])}', raw)
+        return _UPDATED.sub(f'"updated_at":{max(old[1], times[1])}', text)
+    stored = decode(Session, raw)
+    if times[0] <= stored.last_active_at and times[1] <= stored.updated_at:
+        return None
+    merged = replace(
+        stored,
+        last_active_at=max(times[0], stored.last_active_at),
+        updated_at=max(times[1], stored.updated_at),
+    )
+    return encode(merged)
+
+
 def _norm_email(email: str) -> str:
     return email.strip().lower()
 
@@ -220,18 +248,10 @@ class KvStore:
         b = self.backend
         raws = b.get_many(app_id, SESSION, [session_id for session_id, _ in items])
         changes: list[tuple[str, str, str]] = []
-        for (session_id, (active, updated)), raw in zip(items, raws, strict=True):
-            if raw is None:
-                continue
-            stored = decode(Session, raw)
-            if active <= stored.last_active_at and updated <= stored.updated_at:
-                continue
-            merged = replace(
-                stored,
-                last_active_at=max(active, stored.last_active_at),
-                updated_at=max(updated, stored.updated_at),
-            )
-            changes.append((session_id, raw, encode(merged)))
+        for (session_id, times), raw in zip(items, raws, strict=True):
+            merged = None if raw is None else _merge_activity(raw, times)
+            if raw is not None and merged is not None:
+                changes.append((session_id, raw, merged))
         if not changes:
             return []
         many = getattr(b, "put_if_many", None)
@@ -424,6 +444,21 @@ class KvStore:
     def session_by_token(self, app_id: str, token: str) -> Session | None:
         """The session by opaque token, or None."""
         return self._seen(self._via(Session, app_id, TOKEN, SESSION, token))
+
+    def session_with_user_by_token(
+        self, app_id: str, token: str
+    ) -> tuple[Session | None, User | None]:
+        """The session by token and its user (one round trip on Redis; V6)."""
+        via_with = getattr(self.backend, "get_via_with", None)
+        if via_with is None:
+            session = self.session_by_token(app_id, token)
+            return session, None if session is None else self.get_user(app_id, session.user_id)
+        raw, raw_user = via_with(app_id, TOKEN, SESSION, token, "user_id", USER)
+        session = None if raw is None else self._seen(self._decode(Session, raw))
+        user = None if raw_user is None else self._decode(User, raw_user)
+        if session is not None and user is not None and user.user_id != session.user_id:
+            user = self.get_user(app_id, session.user_id)
+        return session, user
 
     def delete_session(self, app_id: str, session_id: str) -> Session | None:
         """Remove a session; returns it, or None when it was not there (so never twice)."""

@@ -48,6 +48,15 @@ local target = redis.call('HGET', KEYS[1], ARGV[1])
 if not target then return false end
 return redis.call('HGET', KEYS[2], target)
 """
+_VIA_WITH = """
+local target = redis.call('HGET', KEYS[1], ARGV[1])
+if not target then return {false, false} end
+local value = redis.call('HGET', KEYS[2], target)
+if not value then return {false, false} end
+local ref = string.match(value, '"' .. ARGV[2] .. '":"([^"\\\\]*)"')
+if not ref then return {value, false} end
+return {value, redis.call('HGET', KEYS[3], ref)}
+"""
 _PUT_IF = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
@@ -102,6 +111,7 @@ class RedisBackend:
         self._pop = self.client.register_script(_POP)
         self._via = self.client.register_script(_VIA)
         self._put_if = self.client.register_script(_PUT_IF)
+        self._via_with = self.client.register_script(_VIA_WITH)
         self._append = self.client.register_script(_APPEND)
         self._local = threading.local()
         self._process = threading.RLock()
@@ -154,6 +164,15 @@ class RedisBackend:
     def get_via(self, app: str, index: str, kind: str, key: str) -> str | None:
         return cast(str | None, self._via(keys=[_hash(app, index), _hash(app, kind)], args=[key]))
 
+    def get_via_with(
+        self, app: str, index: str, kind: str, key: str, field: str, other: str
+    ) -> tuple[str | None, str | None]:
+        """:meth:`get_via`, and the ``other`` value its text field ``field`` names (the first
+        ``"field":"…"`` in its JSON: a top-level id before any nested record), in one trip."""
+        keys = [_hash(app, index), _hash(app, kind), _hash(app, other)]
+        found = self._via_with(keys=keys, args=[key, field])
+        return found[0], found[1]
+
     def get_many(self, app: str, kind: str, keys: list[str]) -> list[str | None]:
         return cast(list[str | None], self.client.hmget(_hash(app, kind), keys))
 
@@ -162,10 +181,15 @@ class RedisBackend:
 
     def put_if_many(self, app: str, kind: str, changes: list[tuple[str, str, str]]) -> list[bool]:
         """:meth:`put_if` of each ``(key, expected, value)``, in one round trip."""
-        pipe = self.client.pipeline(transaction=False)
-        for key, expected, value in changes:
-            self._put_if(keys=[_hash(app, kind)], args=[key, expected, value], client=pipe)
-        return [bool(done) for done in pipe.execute()]
+        for _ in range(2):
+            pipe = self.client.pipeline(transaction=False)
+            for key, expected, value in changes:
+                pipe.evalsha(self._put_if.sha, 1, _hash(app, kind), key, expected, value)
+            try:
+                return [bool(done) for done in pipe.execute()]
+            except redis.exceptions.NoScriptError:  # the server's scripts were flushed
+                self.client.script_load(_PUT_IF)
+        raise redis.exceptions.NoScriptError("the compare-and-set script cannot be loaded")
 
     def append(self, app: str, kind: str, counter: str, head: str, tail: str, keep: int) -> int:
         keys = [_hash(app, kind), _order(app, kind), f"{PREFIX}counter:{counter}", PREFIX + "seq"]

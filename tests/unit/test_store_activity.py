@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,7 +26,7 @@ from mock_server.store.kv import KvStore
 from tests.stores import url_for
 
 APP = "app_test"
-ROUND_TRIPS_PER_VERIFY = 4  # meta (clock, rules, apps version), session by token, user, journal
+ROUND_TRIPS_PER_VERIFY = 3  # meta (clock, rules, apps version), session with its user, journal
 
 
 def _session(n: int, active: int = 100) -> Session:
@@ -149,14 +150,17 @@ class _Counting:
         self.sent = 0
         original: Any = redis.connection.AbstractConnection.send_packed_command
 
+        caller = threading.get_ident()  # the activity flusher's own sends are not the verify's
+
         def counted(conn: Any, command: Any, check_health: bool = True) -> None:
-            self.sent += 1
+            if threading.get_ident() == caller:
+                self.sent += 1
             original(conn, command, check_health)
 
         monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
 
 
-def test_one_verify_costs_four_round_trips_to_redis(
+def test_one_verify_costs_three_round_trips_to_redis(
     redis_base: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, signing_key_file: str
 ) -> None:
     url = url_for("redis", tmp_path, redis_base)
@@ -166,9 +170,13 @@ def test_one_verify_costs_four_round_trips_to_redis(
         client = app.test_client()
         made = client.post("/_mock/sessions", json={"email": "rt@example.com"})
         token = made.get_json()["session_token"]
-        headers = {"Authorization": f"Bearer {state.default_app().secret_keys[0]}"}
+        headers = {
+            "Authorization": f"Bearer {state.default_app().secret_keys[0]}",
+            "Content-Type": "application/json",
+        }
         body = json.dumps({"session_token": token})
-        assert client.post("/v1/auth/sessions/verify", data=body, headers=headers).status_code
+        warm = client.post("/v1/auth/sessions/verify", data=body, headers=headers)
+        assert warm.status_code == 200  # the scripts are loaded on the server now
         counting = _Counting(monkeypatch)
         calls = 5
         for n in range(calls):
@@ -177,7 +185,7 @@ def test_one_verify_costs_four_round_trips_to_redis(
             answer = client.post(
                 "/v1/auth/sessions/verify",
                 data=body,
-                headers={**headers, "Content-Type": "application/json"},
+                headers=headers,
             )
             assert answer.status_code == 200, answer.get_data(as_text=True)
             assert counting.sent - before == ROUND_TRIPS_PER_VERIFY, n
