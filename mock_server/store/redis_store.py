@@ -10,6 +10,7 @@ its holder is killed.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -77,6 +78,17 @@ if over > 0 then
 end
 return seq
 """
+
+
+class _Held:
+    """A thread's own connection, closed when the thread (and so its local) ends."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn, self.pid = conn, os.getpid()
+
+    def __del__(self) -> None:
+        if self.pid == os.getpid():  # a forked child leaves its parent's socket alone
+            self.conn.disconnect()
 
 
 def _hash(app: str, kind: str) -> str:
@@ -170,11 +182,36 @@ class RedisBackend:
         """:meth:`get_via`, and the ``other`` value its text field ``field`` names (the first
         ``"field":"…"`` in its JSON: a top-level id before any nested record), in one trip."""
         keys = [_hash(app, index), _hash(app, kind), _hash(app, other)]
-        found = self._via_with(keys=keys, args=[key, field])
+        found = self._script(self._via_with, *keys, key, field)
         return found[0], found[1]
 
+    def _direct(self, *args: Any) -> Any:
+        """One command on this thread's own connection, without the pool's and the retry
+        machinery (the hot path's reads: V6); a broken connection is retried through the pool.
+        The connection is the thread's for its life, outside the pool (V4), closed with it."""
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None or held.pid != os.getpid():
+            pool = self.client.connection_pool
+            held = _Held(pool.connection_class(**pool.connection_kwargs))
+            self._local.held = held
+        conn = held.conn
+        try:
+            conn.send_command(*args)
+            return conn.read_response()
+        except (redis.ConnectionError, redis.TimeoutError):
+            conn.disconnect()
+            return self.client.execute_command(*args)
+
+    def _script(self, script: Any, *keys_and_args: Any, keys: int = 3) -> Any:
+        """``EVALSHA`` of a registered script on the thread's connection (loaded on NOSCRIPT)."""
+        try:
+            return self._direct("EVALSHA", script.sha, keys, *keys_and_args)
+        except redis.exceptions.NoScriptError:
+            self.client.script_load(script.script)
+            return self._direct("EVALSHA", script.sha, keys, *keys_and_args)
+
     def get_many(self, app: str, kind: str, keys: list[str]) -> list[str | None]:
-        return cast(list[str | None], self.client.hmget(_hash(app, kind), keys))
+        return cast(list[str | None], self._direct("HMGET", _hash(app, kind), *keys))
 
     def put_if(self, app: str, kind: str, key: str, expected: str, value: str) -> bool:
         return bool(self._put_if(keys=[_hash(app, kind)], args=[key, expected, value]))
@@ -193,7 +230,7 @@ class RedisBackend:
 
     def append(self, app: str, kind: str, counter: str, head: str, tail: str, keep: int) -> int:
         keys = [_hash(app, kind), _order(app, kind), f"{PREFIX}counter:{counter}", PREFIX + "seq"]
-        return int(self._append(keys=keys, args=[head, tail, keep]))
+        return int(self._script(self._append, *keys, head, tail, keep, keys=4))
 
     def keys(self, app: str, kind: str) -> list[str]:
         return cast(list[str], self.client.zrange(_order(app, kind), 0, -1))
