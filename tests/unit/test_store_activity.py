@@ -194,3 +194,31 @@ def test_one_verify_costs_three_round_trips_to_redis(
             assert seen.last_active_at == state.now_ts()
     finally:
         state.store.close()
+
+
+def test_a_key_revoked_in_one_process_is_refused_by_the_other_at_its_next_request(
+    two: tuple[KvStore, KvStore],
+) -> None:
+    """Apps are remembered per process by the store's apps version (decision V5)."""
+    from mock_server.models import App
+    from mock_server.shared import MetaView
+
+    a, b = two
+    views = MetaView(a.backend), MetaView(b.backend)
+    a.pin_to(views[0])
+    b.pin_to(views[1])
+    app = App(app_id="app_v5", name="v5", secret_keys=("sk_test_old",), public_token="pk_v5")
+    a.put_app(app)
+    with views[1].pinned():  # one request of process b: the app is found, then remembered
+        found = b.app_by_secret_key("sk_test_old")
+        assert found is not None
+        assert found.app_id == "app_v5"
+    with views[1].pinned():
+        assert b.app_by_secret_key("sk_test_old") is not None
+    a.put_app(dataclasses.replace(app, secret_keys=("sk_test_new",)))
+    with views[1].pinned():  # the next request reads the new version: the old key is gone
+        assert b.app_by_secret_key("sk_test_old") is None
+        assert b.app_by_secret_key("sk_test_new") is not None
+    assert a.delete_app("app_v5") is not None
+    with views[1].pinned():
+        assert b.app_by_secret_key("sk_test_new") is None
