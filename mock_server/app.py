@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response
 
 from . import allow
@@ -47,7 +49,7 @@ def create_app(
         spec_path: another OpenAPI document (tests of the routing layer).
     """
     config = config or MockConfig.from_env()
-    store = store or open_store(config.store)
+    store = store or open_store(config.store, config.threads)
     backend = store.backend if isinstance(store, KvStore) else None  # a shared store
     clock = clock or (SharedClock(backend) if backend else ControllableClock())
     seed = read_seed(config.seed_file) if config.seed_file else None
@@ -58,6 +60,8 @@ def create_app(
     spec = load_spec(spec_path)
     view = clock.view if isinstance(clock, SharedClock) else None
     outbox, journal, faults = _shared_parts(config, backend, view)
+    if isinstance(store, KvStore) and view is not None:
+        store.pin_to(view)  # apps remembered while the store's apps version stays (V5)
     # A durable store that already holds the default app is a restart: its state wins.
     fresh = store.get_app(config.app_id) is None
     state = MockState(
@@ -101,6 +105,13 @@ def create_app(
         response.headers[NOW_HEADER] = f"{state.now():.3f}"
         return response
 
+    inner = app.wsgi_app
+
+    def pinned_wsgi(environ: Any, start_response: Any) -> Any:
+        with state.clock.pinned():  # the clock read once for the view and the header (V1)
+            return inner(environ, start_response)
+
+    app.wsgi_app = pinned_wsgi  # type: ignore[method-assign]
     return app
 
 

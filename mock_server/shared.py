@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+import orjson
+
 from mock_server.clock import Clock, ControllableClock, _aware
 from mock_server.faults import (
     Chance,
@@ -38,7 +40,7 @@ from mock_server.faults import (
 from mock_server.journal import ENTRY_OVERHEAD, Entry, Journal, bounded, unpack
 from mock_server.outbox import Message, Outbox
 from mock_server.store.codec import decode, encode
-from mock_server.store.kv import APP, GLOBAL, META, Backend
+from mock_server.store.kv import APP, APPS_VERSION, GLOBAL, META, Backend
 
 CLOCK = "clock"
 SEQUENCE = "outbox_seq"
@@ -139,7 +141,7 @@ class MetaView:
     changed it last (decision V1).
     """
 
-    NAMES = (CLOCK, FAULTS_VERSION)
+    NAMES = (CLOCK, FAULTS_VERSION, APPS_VERSION)
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
@@ -473,7 +475,10 @@ class SharedJournal(Journal):
             **values,
         )
         # One round trip: the store numbers the entry, files it and trims the app's oldest.
-        text = encode(entry)
+        try:  # orjson: the entry's JSON in a tenth of the time (read back by json.loads)
+            text = orjson.dumps(entry).decode()
+        except TypeError:  # a lone surrogate, a key that is not text: the codec's ASCII form
+            text = encode(entry)
         if not text.startswith(_SEQ_HEAD + "0,"):
             raise ValueError("a journal entry's JSON must start with its seq")
         head, tail = _SEQ_HEAD, text[len(_SEQ_HEAD) + 1 :]

@@ -96,8 +96,9 @@ def verify(
     """VerifySession: refresh ``last_active_at``; with ``minutes``, expire at now + minutes."""
     now = state.now_ts()
     minutes = _whole(minutes)
+    found_user: User | None = None
     if minutes is None:
-        session = _touch(state, app, token=token, jwt=jwt, now=now)
+        session, found_user = _touch(state, app, token=token, jwt=jwt, now=now)
     else:
         with state.store.atomic():
             session = find(state, app, token=token, jwt=jwt)
@@ -105,35 +106,52 @@ def verify(
                 session, last_active_at=now, updated_at=now, expires_at=now + minutes * MINUTE
             )
             state.store.put_session(session)
-    user = owner(state, app, session)
+    user = found_user if found_user is not None else owner(state, app, session)
     return Issued(session, session.token, sign(state, app, session)), user
 
 
-def _touch(state: MockState, app: App, *, token: str | None, jwt: str | None, now: int) -> Session:
-    """The session, its activity moved to ``now`` by compare and set, without the store's lock
-    (decision V2): another call's change in between makes it read again, so nothing it wrote
-    (an extension, a new token, a deletion) is undone; the last tries take the lock."""
+def _touch(
+    state: MockState, app: App, *, token: str | None, jwt: str | None, now: int
+) -> tuple[Session, User | None]:
+    """The session, its activity moved to ``now`` without the store's lock: by compare and set
+    (decision V2; another call's change in between makes it read again, so nothing it wrote,
+    an extension, a new token, a deletion, is undone; the last try takes the lock), or
+    buffered in the process and written within a second on a store that coalesces (V3)."""
     for attempt in range(TOUCH_TRIES):
         if attempt == TOUCH_TRIES - 1:
             with state.store.atomic():
                 session = find(state, app, token=token, jwt=jwt)
                 session = replace(session, last_active_at=now, updated_at=now)
                 state.store.put_session(session)
-                return session
-        touched = _touch_once(state, app, token, jwt, now)
+                return session, None
+        touched, user = _touch_once(state, app, token, jwt, now)
         if touched is not None:
-            return touched
+            return touched, user
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _touch_once(
     state: MockState, app: App, token: str | None, jwt: str | None, now: int
-) -> Session | None:
-    session = find(state, app, token=token, jwt=jwt)
+) -> tuple[Session | None, User | None]:
+    session, user = _find_with_user(state, app, token, jwt)
+    if user is not None and user.user_id != session.user_id:
+        user = None
     if session.last_active_at == now and session.updated_at == now:
-        return session
-    touched = replace(session, last_active_at=now, updated_at=now)
-    return touched if state.store.replace_session(session, touched) else None
+        return session, user
+    return state.store.touch_session(session, now), user
+
+
+def _find_with_user(
+    state: MockState, app: App, token: str | None, jwt: str | None
+) -> tuple[Session, User | None]:
+    """:func:`find`, with the session's user when the store reads both at once (V6)."""
+    if token is None:
+        return find(state, app, token=None, jwt=jwt), None
+    stored, user = state.store.session_with_user_by_token(app.app_id, token)
+    session = _live(state, stored)
+    if session is None:
+        raise InvalidSession()
+    return session, user
 
 
 def active_for_user(state: MockState, app: App, user_id: str) -> list[Session]:

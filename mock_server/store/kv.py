@@ -9,8 +9,11 @@ together or not at all, and a single-use ``take_*`` removes a record for one cal
 
 from __future__ import annotations
 
+import re
+import secrets
 from contextlib import AbstractContextManager
-from typing import Protocol, TypeVar
+from dataclasses import replace
+from typing import Any, Protocol, TypeVar
 
 from mock_server.models import (
     App,
@@ -27,9 +30,11 @@ from mock_server.models import (
     WebauthnChallenge,
 )
 
+from .activity import ActivityBuffer, Times
 from .codec import decode, encode
 
 T = TypeVar("T")
+DECODED_CACHE = 8192  # decoded records remembered by their JSON text (records are frozen)
 GLOBAL = ""  # the app of records that belong to no app: apps, their keys, meta values
 APP, SECRET, PUBLIC, META = "app", "secret", "public", "meta"
 USER, SESSION, OTP, MAGIC, OAUTH = "user", "session", "otp", "magic", "oauth"
@@ -110,6 +115,43 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+APPS_VERSION = "apps_version"  # a meta value changed with every app write (decision V5)
+
+
+class Versions(Protocol):
+    """The meta values a request reads once (``shared.MetaView``)."""
+
+    def get(self, name: str) -> str | None: ...
+    def put(self, backend: Backend, name: str, value: str) -> None: ...
+
+
+_ACTIVE, _UPDATED = re.compile(r'"last_active_at":(\d+)'), re.compile(r'"updated_at":(\d+)')
+
+
+def _merge_activity(raw: str, times: Times) -> str | None:
+    """A session's JSON with the later of its and ``times``' activity; None: nothing later.
+
+    The two numbers are replaced in the text when each key occurs once (a quote inside a
+    string is escaped, so ``"updated_at":`` is a key); else the record is decoded and encoded.
+    """
+    active, updated = _ACTIVE.findall(raw), _UPDATED.findall(raw)
+    if len(active) == 1 and len(updated) == 1:
+        old = (int(active[0]), int(updated[0]))
+        if times[0] <= old[0] and times[1] <= old[1]:
+            return None
+        text = _ACTIVE.sub(f'"last_active_at":{max(old[0], times[0])}', raw)
+        return _UPDATED.sub(f'"updated_at":{max(old[1], times[1])}', text)
+    stored = decode(Session, raw)
+    if times[0] <= stored.last_active_at and times[1] <= stored.updated_at:
+        return None
+    merged = replace(
+        stored,
+        last_active_at=max(times[0], stored.last_active_at),
+        updated_at=max(times[1], stored.updated_at),
+    )
+    return encode(merged)
+
+
 def _norm_email(email: str) -> str:
     return email.strip().lower()
 
@@ -128,22 +170,65 @@ class KvStore:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.durable = backend.durable
+        self._decoded: dict[tuple[type[Any], str], Any] = {}
+        coalesce = getattr(backend, "coalesce_activity", False)
+        self.activity = ActivityBuffer(self._write_activity) if coalesce else None
+        self._versions: Versions | None = None
+        self._apps: tuple[str | None, dict[tuple[str, str], App | None]] = (None, {})
+
+    def pin_to(self, versions: Versions) -> None:
+        """Remember apps in the process while the store's apps version stays (V5): a request
+        reads the version with the clock, once, so finding its app costs no round trip."""
+        self._versions = versions
+
+    def _app_by(self, index: str, key: str) -> App | None:
+        if self._versions is None:
+            return self._via(App, GLOBAL, index, APP, key)
+        version = self._versions.get(APPS_VERSION)
+        known_version, known = self._apps
+        if known_version != version or len(known) >= DECODED_CACHE:
+            known = {}
+            self._apps = (version, known)
+        if (index, key) not in known:
+            known[(index, key)] = self._via(App, GLOBAL, index, APP, key)
+        return known[(index, key)]
+
+    def _apps_changed(self) -> None:
+        self._apps = (None, {})
+        value = secrets.token_hex(8)
+        if self._versions is not None:
+            self._versions.put(self.backend, APPS_VERSION, value)
+        else:
+            self.backend.put(GLOBAL, META, APPS_VERSION, value)
 
     def atomic(self) -> AbstractContextManager[object]:
         """The backend's (re-entrant) transaction."""
         return self.backend.transaction()
 
     def close(self) -> None:
-        """Release the backend's connections."""
+        """Write the buffered activity, then release the backend's connections."""
+        if self.activity is not None:
+            self.activity.close()
         self.backend.close()
+
+    def _decode(self, model: type[T], raw: str) -> T:
+        """``decode``, remembered by the text: a record read again costs a dict lookup."""
+        key = (model, raw)
+        found: T | None = self._decoded.get(key)
+        if found is None:
+            found = decode(model, raw)
+            if len(self._decoded) >= DECODED_CACHE:
+                self._decoded.clear()
+            self._decoded[key] = found
+        return found
 
     def _get(self, model: type[T], app_id: str, kind: str, key: str) -> T | None:
         raw = self.backend.get(app_id, kind, key)
-        return None if raw is None else decode(model, raw)
+        return None if raw is None else self._decode(model, raw)
 
     def _via(self, model: type[T], app_id: str, index: str, kind: str, key: str) -> T | None:
         raw = self.backend.get_via(app_id, index, kind, key)
-        return None if raw is None else decode(model, raw)
+        return None if raw is None else self._decode(model, raw)
 
     def _pop(self, model: type[T], app_id: str, kind: str, key: str) -> T | None:
         with self.atomic():
@@ -151,7 +236,30 @@ class KvStore:
         return None if raw is None else decode(model, raw)
 
     def _all(self, model: type[T], app_id: str, kind: str) -> list[T]:
-        return [decode(model, raw) for raw in self.backend.values(app_id, kind)]
+        return [self._decode(model, raw) for raw in self.backend.values(app_id, kind)]
+
+    def _seen(self, session: Session | None) -> Session | None:
+        """A stored session as this process sees it (its buffered activity merged in)."""
+        return session if self.activity is None else self.activity.overlay(session)
+
+    def _write_activity(self, app_id: str, items: list[tuple[str, Times]]) -> list[str]:
+        """Max-merge buffered times into the stored sessions by compare and set (V3); the ids
+        another change came between (read again at the next try). Gone sessions stay gone."""
+        b = self.backend
+        raws = b.get_many(app_id, SESSION, [session_id for session_id, _ in items])
+        changes: list[tuple[str, str, str]] = []
+        for (session_id, times), raw in zip(items, raws, strict=True):
+            merged = None if raw is None else _merge_activity(raw, times)
+            if raw is not None and merged is not None:
+                changes.append((session_id, raw, merged))
+        if not changes:
+            return []
+        many = getattr(b, "put_if_many", None)
+        if many is not None:
+            done: list[bool] = many(app_id, SESSION, changes)
+        else:
+            done = [b.put_if(app_id, SESSION, k, old, new) for k, old, new in changes]
+        return [k for (k, _, _), ok in zip(changes, done, strict=True) if not ok]
 
     # --- meta --------------------------------------------------------------------------
     def get_meta(self, name: str) -> str | None:
@@ -180,6 +288,7 @@ class KvStore:
             for key in app.secret_keys:
                 b.put(GLOBAL, SECRET, key, app.app_id)
             b.put(GLOBAL, PUBLIC, app.public_token, app.app_id)
+            self._apps_changed()
 
     def _unindex_app(self, app: App) -> None:
         for key in app.secret_keys:
@@ -192,11 +301,11 @@ class KvStore:
 
     def app_by_secret_key(self, key: str) -> App | None:
         """The app owning secret ``key``."""
-        return self._via(App, GLOBAL, SECRET, APP, key)
+        return self._app_by(SECRET, key)
 
     def app_by_public_token(self, token: str) -> App | None:
         """The app owning public ``token``."""
-        return self._via(App, GLOBAL, PUBLIC, APP, token)
+        return self._app_by(PUBLIC, token)
 
     def delete_app(self, app_id: str) -> App | None:
         """Remove an app and everything it owns."""
@@ -205,7 +314,10 @@ class KvStore:
             if app is not None:
                 self._unindex_app(app)
             self.backend.clear(app_id)
-            return app
+            self._apps_changed()
+        if self.activity is not None:
+            self.activity.forget(app_id)
+        return app
 
     def apps(self) -> list[App]:
         """All apps, oldest first."""
@@ -311,13 +423,42 @@ class KvStore:
         b = self.backend
         return b.put_if(old.app_id, SESSION, old.session_id, encode(old), encode(new))
 
+    def touch_session(self, session: Session, now: int) -> Session | None:
+        """Move a session's activity to ``now``: the touched session, or None when another
+        call changed it first (read it again). With coalesced activity (V3) the time is
+        buffered in the process and written within a second; else a compare and set (V2)."""
+        if self.activity is not None:
+            return self.activity.touch(session, now)
+        touched = replace(session, last_active_at=now, updated_at=now)
+        return touched if self.replace_session(session, touched) else None
+
+    def flush_activity(self) -> None:
+        """Write the buffered activity now (nothing to do without coalescing)."""
+        if self.activity is not None:
+            self.activity.flush()
+
     def get_session(self, app_id: str, session_id: str) -> Session | None:
         """The session by id, or None."""
-        return self._get(Session, app_id, SESSION, session_id)
+        return self._seen(self._get(Session, app_id, SESSION, session_id))
 
     def session_by_token(self, app_id: str, token: str) -> Session | None:
         """The session by opaque token, or None."""
-        return self._via(Session, app_id, TOKEN, SESSION, token)
+        return self._seen(self._via(Session, app_id, TOKEN, SESSION, token))
+
+    def session_with_user_by_token(
+        self, app_id: str, token: str
+    ) -> tuple[Session | None, User | None]:
+        """The session by token and its user (one round trip on Redis; V6)."""
+        via_with = getattr(self.backend, "get_via_with", None)
+        if via_with is None:
+            session = self.session_by_token(app_id, token)
+            return session, None if session is None else self.get_user(app_id, session.user_id)
+        raw, raw_user = via_with(app_id, TOKEN, SESSION, token, "user_id", USER)
+        session = None if raw is None else self._seen(self._decode(Session, raw))
+        user = None if raw_user is None else self._decode(User, raw_user)
+        if session is not None and user is not None and user.user_id != session.user_id:
+            user = self.get_user(app_id, session.user_id)
+        return session, user
 
     def delete_session(self, app_id: str, session_id: str) -> Session | None:
         """Remove a session; returns it, or None when it was not there (so never twice)."""
@@ -328,12 +469,16 @@ class KvStore:
                 return None
             b.pop(app_id, TOKEN, session.token)
             b.pop(app_id, owned(session.user_id), session_id)
-            return session
+        if self.activity is not None:
+            self.activity.forget(app_id, [session_id])
+        return self._seen(session)
 
     def user_sessions(self, app_id: str, user_id: str) -> list[Session]:
         """The user's stored sessions (expired ones included), oldest first."""
-        found = (self.get_session(app_id, i) for i in self.backend.keys(app_id, owned(user_id)))
-        return [s for s in found if s is not None]
+        ids = self.backend.keys(app_id, owned(user_id))
+        found = self.backend.get_many(app_id, SESSION, ids) if ids else []
+        sessions = [self._decode(Session, raw) for raw in found if raw is not None]
+        return sessions if self.activity is None else self.activity.overlay_all(sessions)
 
     def session_count(self, app_id: str | None = None) -> int:
         """How many sessions are stored (one app, or all)."""
@@ -520,10 +665,13 @@ class KvStore:
         with self.atomic():
             for chosen in [app_id] if app_id is not None else self.backend.keys(GLOBAL, APP):
                 self.backend.clear(chosen)
+                if self.activity is not None:
+                    self.activity.forget(chosen)
 
     def sessions(self, app_id: str) -> list[Session]:
         """Every stored session of an app (expired ones included), oldest first."""
-        return self._all(Session, app_id, SESSION)
+        found = self._all(Session, app_id, SESSION)
+        return found if self.activity is None else self.activity.overlay_all(found)
 
     def otps(self, app_id: str) -> list[OtpChallenge]:
         """Every pending passcode of an app."""

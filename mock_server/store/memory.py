@@ -261,6 +261,21 @@ class InMemoryStore:
             data.sessions[new.session_id] = _shared_details(data.details, new)
             return True
 
+    def session_with_user_by_token(
+        self, app_id: str, token: str
+    ) -> tuple[Session | None, User | None]:
+        """The session by token and its user."""
+        session = self.session_by_token(app_id, token)
+        return session, None if session is None else self.get_user(app_id, session.user_id)
+
+    def touch_session(self, session: Session, now: int) -> Session | None:
+        """Move a session's activity to ``now`` if it is still ``session``; None otherwise."""
+        touched = replace(session, last_active_at=now, updated_at=now)
+        return touched if self.replace_session(session, touched) else None
+
+    def flush_activity(self) -> None:
+        """Nothing buffered: every change is in place."""
+
     def get_session(self, app_id: str, session_id: str) -> Session | None:
         """The session by id, or None."""
         data = self._data.get(app_id)

@@ -10,6 +10,7 @@ its holder is killed.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -48,6 +49,15 @@ local target = redis.call('HGET', KEYS[1], ARGV[1])
 if not target then return false end
 return redis.call('HGET', KEYS[2], target)
 """
+_VIA_WITH = """
+local target = redis.call('HGET', KEYS[1], ARGV[1])
+if not target then return {false, false} end
+local value = redis.call('HGET', KEYS[2], target)
+if not value then return {false, false} end
+local ref = string.match(value, '"' .. ARGV[2] .. '":"([^"\\\\]*)"')
+if not ref then return {value, false} end
+return {value, redis.call('HGET', KEYS[3], ref)}
+"""
 _PUT_IF = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
@@ -70,6 +80,17 @@ return seq
 """
 
 
+class _Held:
+    """A thread's own connection, closed when the thread (and so its local) ends."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn, self.pid = conn, os.getpid()
+
+    def __del__(self) -> None:
+        if self.pid == os.getpid():  # a forked child leaves its parent's socket alone
+            self.conn.disconnect()
+
+
 def _hash(app: str, kind: str) -> str:
     return f"{PREFIX}{app}:{kind}"
 
@@ -79,12 +100,20 @@ def _order(app: str, kind: str) -> str:
 
 
 class RedisBackend:
-    """A redis-py client (hiredis parser) with the scripts and the cross-process lock."""
+    """A redis-py client (hiredis parser) with the scripts and the cross-process lock.
+
+    The connection pool holds ``connections`` (the server's threads, its event loop and the
+    activity flusher); a caller beyond them waits for a free one (decision V4).
+    """
 
     durable = True
+    coalesce_activity = True  # last_active_at is written within a second (decision V3)
 
-    def __init__(self, url: str) -> None:
-        self.client: Any = redis.Redis.from_url(url, decode_responses=True)
+    def __init__(self, url: str, connections: int = 16) -> None:
+        pool = redis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=connections, timeout=LOCK_SECONDS
+        )
+        self.client: Any = redis.Redis(connection_pool=pool)
         try:
             self.client.ping()
         except redis.RedisError as error:
@@ -94,6 +123,7 @@ class RedisBackend:
         self._pop = self.client.register_script(_POP)
         self._via = self.client.register_script(_VIA)
         self._put_if = self.client.register_script(_PUT_IF)
+        self._via_with = self.client.register_script(_VIA_WITH)
         self._append = self.client.register_script(_APPEND)
         self._local = threading.local()
         self._process = threading.RLock()
@@ -146,15 +176,61 @@ class RedisBackend:
     def get_via(self, app: str, index: str, kind: str, key: str) -> str | None:
         return cast(str | None, self._via(keys=[_hash(app, index), _hash(app, kind)], args=[key]))
 
+    def get_via_with(
+        self, app: str, index: str, kind: str, key: str, field: str, other: str
+    ) -> tuple[str | None, str | None]:
+        """:meth:`get_via`, and the ``other`` value its text field ``field`` names (the first
+        ``"field":"…"`` in its JSON: a top-level id before any nested record), in one trip."""
+        keys = [_hash(app, index), _hash(app, kind), _hash(app, other)]
+        found = self._script(self._via_with, *keys, key, field)
+        return found[0], found[1]
+
+    def _direct(self, *args: Any) -> Any:
+        """One command on this thread's own connection, without the pool's and the retry
+        machinery (the hot path's reads: V6); a broken connection is retried through the pool.
+        The connection is the thread's for its life, outside the pool (V4), closed with it."""
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None or held.pid != os.getpid():
+            pool = self.client.connection_pool
+            held = _Held(pool.connection_class(**pool.connection_kwargs))
+            self._local.held = held
+        conn = held.conn
+        try:
+            conn.send_command(*args)
+            return conn.read_response()
+        except (redis.ConnectionError, redis.TimeoutError):
+            conn.disconnect()
+            return self.client.execute_command(*args)
+
+    def _script(self, script: Any, *keys_and_args: Any, keys: int = 3) -> Any:
+        """``EVALSHA`` of a registered script on the thread's connection (loaded on NOSCRIPT)."""
+        try:
+            return self._direct("EVALSHA", script.sha, keys, *keys_and_args)
+        except redis.exceptions.NoScriptError:
+            self.client.script_load(script.script)
+            return self._direct("EVALSHA", script.sha, keys, *keys_and_args)
+
     def get_many(self, app: str, kind: str, keys: list[str]) -> list[str | None]:
-        return cast(list[str | None], self.client.hmget(_hash(app, kind), keys))
+        return cast(list[str | None], self._direct("HMGET", _hash(app, kind), *keys))
 
     def put_if(self, app: str, kind: str, key: str, expected: str, value: str) -> bool:
         return bool(self._put_if(keys=[_hash(app, kind)], args=[key, expected, value]))
 
+    def put_if_many(self, app: str, kind: str, changes: list[tuple[str, str, str]]) -> list[bool]:
+        """:meth:`put_if` of each ``(key, expected, value)``, in one round trip."""
+        for _ in range(2):
+            pipe = self.client.pipeline(transaction=False)
+            for key, expected, value in changes:
+                pipe.evalsha(self._put_if.sha, 1, _hash(app, kind), key, expected, value)
+            try:
+                return [bool(done) for done in pipe.execute()]
+            except redis.exceptions.NoScriptError:  # the server's scripts were flushed
+                self.client.script_load(_PUT_IF)
+        raise redis.exceptions.NoScriptError("the compare-and-set script cannot be loaded")
+
     def append(self, app: str, kind: str, counter: str, head: str, tail: str, keep: int) -> int:
         keys = [_hash(app, kind), _order(app, kind), f"{PREFIX}counter:{counter}", PREFIX + "seq"]
-        return int(self._append(keys=keys, args=[head, tail, keep]))
+        return int(self._script(self._append, *keys, head, tail, keep, keys=4))
 
     def keys(self, app: str, kind: str) -> list[str]:
         return cast(list[str], self.client.zrange(_order(app, kind), 0, -1))
@@ -192,5 +268,5 @@ class RedisBackend:
 class RedisStore(KvStore):
     """The :class:`~mock_server.store.Store` verbs in a Redis database."""
 
-    def __init__(self, url: str) -> None:
-        super().__init__(RedisBackend(url))
+    def __init__(self, url: str, connections: int = 16) -> None:
+        super().__init__(RedisBackend(url, connections))

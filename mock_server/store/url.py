@@ -57,8 +57,12 @@ def parse_store_url(url: str) -> StoreUrl:
     return StoreUrl("redis", text)
 
 
-def open_store(url: str) -> Store:
-    """The engine of ``url``, opened (and checked: an unreachable server is a ValueError)."""
+def open_store(url: str, concurrency: int = 8) -> Store:
+    """The engine of ``url``, opened (and checked: an unreachable server is a ValueError).
+
+    ``concurrency``: the server's threads; a Redis pool holds that many connections and a
+    few more (the event loop, the activity flusher, a lock's holder; decision V4).
+    """
     parsed = parse_store_url(url)
     if parsed.scheme == "sqlite":
         from mock_server.store.sqlite_store import SqliteStore
@@ -67,7 +71,7 @@ def open_store(url: str) -> Store:
     if parsed.scheme == "redis":
         from mock_server.store.redis_store import RedisStore
 
-        return RedisStore(parsed.url)
+        return RedisStore(parsed.url, concurrency + 4)
     from mock_server.store.memory import InMemoryStore
 
     return InMemoryStore()

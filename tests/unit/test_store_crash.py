@@ -1,4 +1,5 @@
-"""kill -9 under load loses no acknowledged session (``--store sqlite`` and ``redis``), issue 15.
+"""kill -9 under load loses no acknowledged session and at most the last second of activity
+(``--store sqlite`` and ``redis``), issues 15 and 27.
 
 A served fake mints sessions from several threads; it is SIGKILLed while calls are in flight,
 started again on the same file, and every session whose creation was answered 200 must still
@@ -88,3 +89,67 @@ def test_sigkill_under_load_loses_no_acknowledged_session(
     finally:
         again.stop()
     assert len(acknowledged) >= KILL_AFTER
+
+
+def test_sigkill_loses_at_most_the_last_second_of_activity(
+    store_url: str, signing_key_file: str
+) -> None:
+    """Verifies under load, then kill -9: every verify answered more than a second before the
+    kill has its ``last_active_at`` stored (activity may be coalesced, decision V3), and every
+    session is still there."""
+    server, base = _start(store_url, MOONKEY_MOCK_SIGNING_KEY=signing_key_file)
+    headers = {"Authorization": f"Bearer {DEFAULT_SECRET_KEY}"}
+    tokens = []
+    for n in range(THREADS * 4):
+        made = requests.post(f"{base}/_mock/sessions", json={"email": f"a{n}@x.io"}, timeout=30)
+        tokens.append(made.json()["session_token"])
+    answered: dict[str, list[int]] = {token: [] for token in tokens}
+    latest = [0.0]  # the fake's time of the last answer (the kill comes after it)
+    stop = threading.Event()
+
+    def touch(worker: int) -> None:
+        mine = tokens[worker::THREADS]
+        with requests.Session() as http:
+            while not stop.is_set():
+                for token in mine:
+                    try:
+                        answer = http.post(
+                            f"{base}/v1/auth/sessions/verify",
+                            json={"session_token": token},
+                            headers=headers,
+                            timeout=TIMEOUT,
+                        )
+                    except requests.RequestException:
+                        return
+                    if answer.status_code == 200:
+                        answered[token].append(answer.json()["session"]["last_active_at"])
+                        now = float(answer.headers["X-Moonkey-Mock-Now"])
+                        latest[0] = max(latest[0], now)
+
+    try:
+        with ThreadPoolExecutor(THREADS) as pool:
+            futures = [pool.submit(touch, w) for w in range(THREADS)]
+            threading.Event().wait(3.5)  # a few flush intervals of verifies
+            server.process.send_signal(signal.SIGKILL)
+            server.process.wait(timeout=TIMEOUT)
+            stop.set()
+            for future in futures:
+                future.result(timeout=TIMEOUT)
+    finally:
+        server.stop()
+
+    again, base = _start(store_url)
+    try:
+        exported = requests.get(f"{base}/_mock/state", timeout=30).json()
+    finally:
+        again.stop()
+    stored = {s["token"]: s["last_active_at"] for a in exported["apps"] for s in a["sessions"]}
+    assert set(tokens) <= set(stored), "a session was lost"
+    killed_at = int(latest[0])
+    checked = 0
+    for token, times in answered.items():
+        old_enough = [t for t in times if t <= killed_at - 2]  # answered over a second before
+        if old_enough:
+            checked += 1
+            assert stored[token] >= max(old_enough), (token, stored[token], max(old_enough))
+    assert checked == len(tokens), "every session was verified well before the kill"
