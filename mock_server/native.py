@@ -214,20 +214,14 @@ class NativeServer:
         threads: worker threads for the control API, the IdP pages and faulted calls.
     """
 
-    def __init__(self, app: Flask, host: str, port: int, threads: int) -> None:
+    def __init__(
+        self, app: Flask, host: str, port: int, threads: int, sock: socket.socket | None = None
+    ) -> None:
         self.app = app
         self.state = state_of(app)
         self.api = ApiPath(app)
         self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="moonkey-mock")
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.sock.bind((host.strip("[]"), port))
-            self.sock.listen(1024)
-        except OSError:
-            self.sock.close()
-            raise
+        self.sock = sock if sock is not None else _listen(host, port)
         self.sock.setblocking(False)
         address = self.sock.getsockname()
         self.host, self.effective_port = str(address[0]), int(address[1])
@@ -732,6 +726,22 @@ def _raise_file_limit() -> int:
     return soft if soft != resource.RLIM_INFINITY else 1 << 20
 
 
-def make_native_server(app: Flask, host: str, port: int, threads: int) -> NativeServer:
-    """The native server for ``app`` (bound, not yet running)."""
-    return NativeServer(app, host, port, threads)
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host``:``port``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def make_native_server(
+    app: Flask, host: str, port: int, threads: int, sock: socket.socket | None = None
+) -> NativeServer:
+    """The native server for ``app`` (bound, or on ``sock`` a parent bound; not yet running)."""
+    return NativeServer(app, host, port, threads, sock)

@@ -1,9 +1,10 @@
 """``serve --workers N``: N processes on one listening socket, sharing a sqlite or redis store.
 
 The parent prepares the store once (default app, seed, signing keys), binds the socket and
-forks the workers; each opens its own connection to the store and runs waitress on the
-inherited socket, so the kernel spreads connections over them. SIGTERM or Ctrl-C stops them
-all. POSIX only (``os.fork``).
+forks the workers; each opens its own connections to the store and runs the native server (or
+waitress with ``--server waitress``) on the inherited socket, so the kernel spreads connections
+over them. SIGTERM or Ctrl-C stops them all: each closes its server and its store and exits 0.
+POSIX only (``os.fork``).
 """
 
 from __future__ import annotations
@@ -68,7 +69,6 @@ def _fork(config: MockConfig, listener: socket.socket, prepare: Callable[[MockSt
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
-        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
         code = _run(config, listener, prepare)
     finally:
         sys.stdout.flush()
@@ -76,8 +76,31 @@ def _fork(config: MockConfig, listener: socket.socket, prepare: Callable[[MockSt
 
 
 def _run(config: MockConfig, listener: socket.socket, prepare: Callable[[MockState], None]) -> int:
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # until the server can be closed
     app = create_app(config)
-    prepare(state_of(app))
-    server: Any = waitress_server(app, config.threads, sockets=[listener])
-    server.run()
+    state = state_of(app)
+    prepare(state)
+    server: Any
+    if config.server == "waitress":
+        server = waitress_server(app, config.threads, sockets=[listener])
+
+        def stop(*_: Any) -> None:
+            raise KeyboardInterrupt
+
+    else:
+        from .native import make_native_server
+
+        server = make_native_server(app, config.host, config.port, config.threads, listener)
+
+        def stop(*_: Any) -> None:
+            server.close()  # thread-safe; run() returns
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        state.store.close()  # a SQLite file is checkpointed, a Redis pool released
     return 0

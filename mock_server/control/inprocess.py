@@ -19,6 +19,7 @@ unwrapped (``outbox()`` returns the ``messages`` list).
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from typing import Any
 
 from mock_server.call import session_fields
@@ -91,6 +92,7 @@ class Controls:
             **self.clock(),
             "default_app_id": self.state.config.app_id,
             "controls": list(controls_offered()),
+            "pid": os.getpid(),  # which process answered (--workers N)
         }
 
     def openapi_document(self) -> str:

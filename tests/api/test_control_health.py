@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import yaml
 from flask import Flask
@@ -52,6 +54,7 @@ def test_get_health_tells_the_fake_apart(app: Flask, state: MockState) -> None:
         "frozen": True,
         "default_app_id": state.config.app_id,
         "controls": CONTROLS,
+        "pid": os.getpid(),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -123,3 +124,26 @@ def test_two_workers_serve_one_state(store_url: str) -> None:
             _login_by_code(base, base, base, f"code{n}@example.com")
     finally:
         server.stop()
+
+
+def _pid(base: str) -> int:
+    pid: int = requests.get(f"{base}/_mock/health", timeout=TIMEOUT).json()["pid"]
+    return pid
+
+
+def test_two_native_workers_both_answer_and_share_fault_rules(tmp_path: Path) -> None:
+    server, base = _start(f"sqlite:///{tmp_path / 'w.db'}", "--workers", "2")
+    try:
+        pids = {_pid(base) for _ in range(100)}
+        assert len(pids) == 2, pids  # new connections reach both processes
+        token = _post(base, "/_mock/sessions", {"email": "n@example.com"})
+        verify = {"session_token": token.json()["session_token"]}
+        rule = {"operation_id": "VerifySession", "action": "error", "status": 503}
+        assert requests.post(f"{base}/_mock/faults", json=rule, timeout=TIMEOUT).ok
+        statuses = {_post(base, "/v1/auth/sessions/verify", verify).status_code for _ in range(20)}
+        assert statuses == {503}  # armed through one process, applied by both
+        requests.delete(f"{base}/_mock/faults", timeout=TIMEOUT)
+        assert _post(base, "/v1/auth/sessions/verify", verify).status_code == 200
+    finally:
+        server.stop()
+    assert server.process.returncode == 0  # SIGTERM: every worker stopped cleanly
