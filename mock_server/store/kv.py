@@ -13,7 +13,7 @@ import re
 import secrets
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from mock_server.models import (
     App,
@@ -34,7 +34,7 @@ from .activity import ActivityBuffer, Times
 from .codec import decode, encode
 
 T = TypeVar("T")
-DECODED_CACHE = 8192  # decoded records remembered by their JSON text (records are frozen)
+APPS_KEPT = 8192  # apps remembered per process while the apps version stays (V5)
 GLOBAL = ""  # the app of records that belong to no app: apps, their keys, meta values
 APP, SECRET, PUBLIC, META = "app", "secret", "public", "meta"
 USER, SESSION, OTP, MAGIC, OAUTH = "user", "session", "otp", "magic", "oauth"
@@ -170,7 +170,6 @@ class KvStore:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
         self.durable = backend.durable
-        self._decoded: dict[tuple[type[Any], str], Any] = {}
         coalesce = getattr(backend, "coalesce_activity", False)
         self.activity = ActivityBuffer(self._write_activity) if coalesce else None
         self._versions: Versions | None = None
@@ -186,7 +185,7 @@ class KvStore:
             return self._via(App, GLOBAL, index, APP, key)
         version = self._versions.get(APPS_VERSION)
         known_version, known = self._apps
-        if known_version != version or len(known) >= DECODED_CACHE:
+        if known_version != version or len(known) >= APPS_KEPT:
             known = {}
             self._apps = (version, known)
         if (index, key) not in known:
@@ -211,24 +210,13 @@ class KvStore:
             self.activity.close()
         self.backend.close()
 
-    def _decode(self, model: type[T], raw: str) -> T:
-        """``decode``, remembered by the text: a record read again costs a dict lookup."""
-        key = (model, raw)
-        found: T | None = self._decoded.get(key)
-        if found is None:
-            found = decode(model, raw)
-            if len(self._decoded) >= DECODED_CACHE:
-                self._decoded.clear()
-            self._decoded[key] = found
-        return found
-
     def _get(self, model: type[T], app_id: str, kind: str, key: str) -> T | None:
         raw = self.backend.get(app_id, kind, key)
-        return None if raw is None else self._decode(model, raw)
+        return None if raw is None else decode(model, raw)
 
     def _via(self, model: type[T], app_id: str, index: str, kind: str, key: str) -> T | None:
         raw = self.backend.get_via(app_id, index, kind, key)
-        return None if raw is None else self._decode(model, raw)
+        return None if raw is None else decode(model, raw)
 
     def _pop(self, model: type[T], app_id: str, kind: str, key: str) -> T | None:
         with self.atomic():
@@ -236,7 +224,7 @@ class KvStore:
         return None if raw is None else decode(model, raw)
 
     def _all(self, model: type[T], app_id: str, kind: str) -> list[T]:
-        return [self._decode(model, raw) for raw in self.backend.values(app_id, kind)]
+        return [decode(model, raw) for raw in self.backend.values(app_id, kind)]
 
     def _seen(self, session: Session | None) -> Session | None:
         """A stored session as this process sees it (its buffered activity merged in)."""
@@ -454,8 +442,8 @@ class KvStore:
             session = self.session_by_token(app_id, token)
             return session, None if session is None else self.get_user(app_id, session.user_id)
         raw, raw_user = via_with(app_id, TOKEN, SESSION, token, "user_id", USER)
-        session = None if raw is None else self._seen(self._decode(Session, raw))
-        user = None if raw_user is None else self._decode(User, raw_user)
+        session = None if raw is None else self._seen(decode(Session, raw))
+        user = None if raw_user is None else decode(User, raw_user)
         if session is not None and user is not None and user.user_id != session.user_id:
             user = self.get_user(app_id, session.user_id)
         return session, user
@@ -477,7 +465,7 @@ class KvStore:
         """The user's stored sessions (expired ones included), oldest first."""
         ids = self.backend.keys(app_id, owned(user_id))
         found = self.backend.get_many(app_id, SESSION, ids) if ids else []
-        sessions = [self._decode(Session, raw) for raw in found if raw is not None]
+        sessions = [decode(Session, raw) for raw in found if raw is not None]
         return sessions if self.activity is None else self.activity.overlay_all(sessions)
 
     def session_count(self, app_id: str | None = None) -> int:
