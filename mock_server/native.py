@@ -220,6 +220,9 @@ class NativeServer:
         self.app = app
         self.state = state_of(app)
         self.api = ApiPath(app)
+        # A store across the network (Redis): its calls run in the pool, where their round
+        # trips overlap, instead of holding the loop for each one (V14).
+        self.offload = bool(getattr(getattr(self.state.store, "backend", None), "remote", False))
         self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="moonkey-mock")
         self.sock = sock if sock is not None else _listen(host, port)
         self.sock.setblocking(False)
@@ -340,6 +343,15 @@ class NativeServer:
         return self._date[1]
 
     # --- answering -------------------------------------------------------------------------
+
+    def threaded(self, environ: Environ, body: bytes, path: str) -> Answer | None:
+        """A call on a remote store, in a worker thread: the API path without Flask while no
+        rule is armed, else the whole app (None: the call is dropped)."""
+        with self.state.clock.pinned():  # the store's clock and rules: one read (V1)
+            found = self.api.inline(environ["REQUEST_METHOD"], path)
+            if found is not None:
+                return self.api.answer(found, environ, body)
+            return self.wsgi(environ)
 
     def wsgi(self, environ: Environ) -> Answer | None:
         """The whole Flask app, in a worker thread (None: the call is dropped)."""
@@ -626,15 +638,23 @@ class Connection(asyncio.Protocol):
         path = environ["PATH_INFO"]
         if not path.isascii():  # PATH_INFO holds the bytes as latin-1, as WSGI says
             path = path.encode("latin-1").decode("utf-8", "replace")
+        if server.offload:
+            self._to_thread(server.threaded, environ, body, path, keep_alive=keep_alive)
+            return
         with server.state.clock.pinned():  # the store's clock and rules: one read (V1)
             found = server.api.inline(environ["REQUEST_METHOD"], path)
             if found is not None:
                 self._answer(server.api.answer(found, environ, body), keep_alive)
                 return
+        self._to_thread(server.wsgi, environ, keep_alive=keep_alive)
+
+    def _to_thread(self, call: Callable[..., Answer | None], *args: Any, keep_alive: bool) -> None:
+        """Answer by ``call(*args)`` in a pool thread; this connection reads on after it."""
+        server = self.server
         self.busy = True
         if self.transport is not None:
             self.transport.pause_reading()
-        future = server.loop.run_in_executor(server.pool, server.wsgi, environ)
+        future = server.loop.run_in_executor(server.pool, call, *args)
         future.add_done_callback(lambda done: self._threaded(done, keep_alive))
 
     def _threaded(self, done: asyncio.Future[Answer | None], keep_alive: bool) -> None:

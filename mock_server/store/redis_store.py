@@ -108,6 +108,7 @@ class RedisBackend:
 
     durable = True
     coalesce_activity = True  # last_active_at is written within a second (decision V3)
+    remote = True  # each verb is a network round trip: the server answers in threads (V14)
 
     def __init__(self, url: str, connections: int = 16) -> None:
         pool = redis.BlockingConnectionPool.from_url(
