@@ -26,7 +26,7 @@ from mock_server.router import pair, public_functions
 from mock_server.spec import Operation
 from mock_server.state import MockState
 
-from . import operations, ui
+from . import dashboard, operations
 from .operations import ControlCall
 from .passkey_page import blueprint as passkey_page
 
@@ -44,7 +44,7 @@ def install(app: Flask, state: MockState) -> None:
     app.wsgi_app = DropMiddleware(app.wsgi_app)  # type: ignore[method-assign]
     if state.config.control_enabled:
         app.register_blueprint(passkey_page())  # GET /_mock/passkey: the browser WebAuthn page
-        app.register_blueprint(ui.blueprint(state))  # the dashboard at /_mock/ui
+        app.register_blueprint(dashboard.blueprint(state))  # the dashboard at /_mock/ui
 
 
 def control_plane(state: MockState) -> Plane:
@@ -104,7 +104,7 @@ def _authorize(state: MockState) -> None:
     token = state.config.admin_token
     if not token:
         return
-    if ui.admin_cookie_matches(request, token):  # the dashboard's login cookie
+    if dashboard.admin_cookie_matches(request, token):  # the dashboard's login cookie
         return
     given = bearer(request.headers.get("Authorization", ""), "admin token") or ""
     if not hmac.compare_digest(given.encode(), token.encode()):

@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server import ControllableClock, MockConfig, create_app
-from mock_server.control.ui import COOKIE, PAGES
+from mock_server.control.dashboard import COOKIE, PAGES
 from tests.helpers import assert_error
 
 TOKEN = "ui-admin-token"

@@ -26,7 +26,7 @@ from mock_server.app import router_of
 from mock_server.clock import ControllableClock
 from mock_server.pipeline import api_plane
 from mock_server.router import Router
-from mock_server.server import MAX_HEADER_BYTES
+from mock_server.serve.waitress_server import MAX_HEADER_BYTES
 from tests.conftest import START
 
 KEY = "sk_test_" + "v" * 48

@@ -29,8 +29,8 @@ from waitress.parser import (
 )
 from waitress.utilities import BadRequest, Error
 
-from .app import router_of
-from .drops import ConnectionDropped
+from mock_server.app import router_of
+from mock_server.drops import ConnectionDropped
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment

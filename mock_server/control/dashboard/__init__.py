@@ -75,8 +75,8 @@ def blueprint(state: MockState) -> Blueprint:
         "moonkey_mock_ui",
         __name__,
         url_prefix=PREFIX,
-        template_folder="ui/templates",
-        static_folder="ui/static",
+        template_folder="templates",
+        static_folder="static",
         static_url_path="/static",
     )
     token = state.config.admin_token or ""

@@ -55,12 +55,13 @@ from flask import Flask
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
-from .app import router_of, state_of
-from .drops import ConnectionDropped
-from .errors import RequestTooLarge
-from .pipeline import Plane, answer_bytes, handle, now_header
-from .router import Route
-from .server import CHANNEL_TIMEOUT, MAX_HEADER_BYTES, MAX_WIRE_BODY
+from mock_server.app import router_of, state_of
+from mock_server.drops import ConnectionDropped
+from mock_server.errors import RequestTooLarge
+from mock_server.pipeline import Plane, answer_bytes, handle, now_header
+from mock_server.router import Route
+
+from .waitress_server import CHANNEL_TIMEOUT, MAX_HEADER_BYTES, MAX_WIRE_BODY
 
 Environ = dict[str, Any]
 Answer = tuple[int, list[tuple[str, str]], bytes]
