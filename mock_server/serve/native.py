@@ -23,14 +23,14 @@ How a request is served:
 A request that was dispatched inline while no rule was armed is not faulted by a rule armed a
 moment later: its fault check happened at dispatch, as if it had arrived first.
 
-The limits are waitress's (:mod:`mock_server.server`): bodies over ``MAX_WIRE_BODY`` get a
-plain 413 and headers over ``MAX_HEADER_BYTES`` a plain 431 before the app sees them, a
-malformed request a plain 400; idle connections close after ``CHANNEL_TIMEOUT`` seconds. Its own
-(docs/decisions.md N1-N6): a body over the matched route's limit gets 413 in the error envelope
-before it is read; headers not complete within ``--header-timeout`` (or a body stalled as long)
-get 408; at most ``--max-connections`` connections are read at once, and more wait, unread, for
-a free place (never reset); ``Upgrade`` is ignored; RFC 9112's head rules (one ``Host``,
-HTTP/1.x, ``chunked`` last) answer 400, 505 or 501.
+The limits are waitress's (:mod:`mock_server.serve.waitress_server`): bodies over
+``MAX_WIRE_BODY`` get a plain 413 and headers over ``MAX_HEADER_BYTES`` a plain 431 before the
+app sees them, a malformed request a plain 400; idle connections close after ``CHANNEL_TIMEOUT``
+seconds. Its own (docs/decisions.md N1-N6): a body over the matched route's limit gets 413 in
+the error envelope before it is read; headers not complete within ``--header-timeout`` (or a
+body stalled as long) get 408; at most ``--max-connections`` connections are read at once, and
+more wait, unread, for a free place (never reset); ``Upgrade`` is ignored; RFC 9112's head rules
+(one ``Host``, HTTP/1.x, ``chunked`` last) answer 400, 505 or 501.
 """
 
 from __future__ import annotations
@@ -168,8 +168,9 @@ class ApiPath:
 class NativeServer:
     """The fake's app on 127.0.0.1 (or ``host``): ``run()`` serves until ``close()``.
 
-    The same surface as the waitress server :func:`mock_server.server.make_server` returns
-    (``effective_port``, ``run``, ``close``).
+    The same surface as the waitress server
+    :func:`mock_server.serve.waitress_server.make_server` returns (``effective_port``, ``run``,
+    ``close``).
 
     Args:
         app: a fake built by :func:`mock_server.app.create_app`.

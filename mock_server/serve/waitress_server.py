@@ -1,6 +1,6 @@
 """The web-server side: waitress with its limits set on purpose, and dropped connections.
 
-The limits below are also the native server's (:mod:`mock_server.native`, the default of
+The limits below are also the native server's (:mod:`mock_server.serve.native`, the default of
 ``moonkey-mock serve``).
 
 A dropped call (:mod:`mock_server.drops`) is raised to waitress as a client disconnect: the
