@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 
 from flask import Flask
 
-from mock_server.native import ApiPath
 from mock_server.pipeline import to_json
+from mock_server.serve.native import ApiPath
 
 from .inproc import _verifier, fake, fill, template_session, timed_calls
 from .stats import summary_ms

@@ -14,8 +14,8 @@ from typing import Any
 from flask import Flask
 
 from mock_server import MockConfig, create_app, state_of
-from mock_server.native import NativeServer
-from mock_server.server import make_server
+from mock_server.serve.native import NativeServer
+from mock_server.serve.waitress_server import make_server
 from mock_server.state import MockState
 
 

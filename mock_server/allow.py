@@ -2,33 +2,28 @@
 
 Werkzeug lists the methods of every rule that matches a path, so ``/v1/auth/users/create``
 (POST) would also advertise GET, because the templated ``/v1/auth/users/{user_id}`` matches it
-too. OpenAPI matches a concrete path before a templated one; so does the router, and so does
-this header: only the methods whose best match has the fewest path parameters are listed.
+too. The fake's router says which routes a path really is (:meth:`Router.methods`: an exact
+path beats a templated one); this header lists their methods, with the ``HEAD`` and
+``OPTIONS`` Flask answers beside them. Paths the router does not know (the dashboard, the
+index, the identity provider's pages) keep werkzeug's list.
 """
 
 from __future__ import annotations
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException
+
+from .router import Router
 
 
-def allowed_methods(app: Flask, path: str) -> set[str]:
-    """The methods of the most concrete rule(s) matching ``path`` (empty when none matches)."""
-    adapter = app.url_map.bind_to_environ(request.environ)
-    specificity: dict[str, int] = {}
-    for method in adapter.allowed_methods(path):
-        try:
-            rule, _ = adapter.match(path, method=method, return_rule=True)
-        except HTTPException:
-            continue
-        specificity[method] = len(rule.arguments)
-    if not specificity:
+def allowed_methods(router: Router, path: str) -> set[str]:
+    """The methods a client may use at ``path`` (empty when no operation is there)."""
+    methods = router.methods(path)
+    if not methods:
         return set()
-    fewest = min(specificity.values())
-    return {method for method, count in specificity.items() if count == fewest}
+    return methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
 
 
-def install(app: Flask) -> None:
+def install(app: Flask, router: Router) -> None:
     """Narrow the ``Allow`` header of OPTIONS and 405 answers to the matched path's methods."""
 
     @app.after_request
@@ -37,7 +32,7 @@ def install(app: Flask) -> None:
             return response
         if request.method != "OPTIONS" and response.status_code != 405:
             return response
-        methods = allowed_methods(app, request.path)
+        methods = allowed_methods(router, request.path)
         if methods:
             response.headers["Allow"] = ", ".join(sorted(methods))
         return response

@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flask import Response
-
 from .domain.sessions import Issued
 from .models import App, Json, User
 
 if TYPE_CHECKING:
     from .state import MockState
+
+
+@dataclass(frozen=True)
+class Raw:
+    """An answer sent as it is, not as JSON: its bytes and their media type."""
+
+    data: bytes
+    media_type: str
 
 
 @dataclass(frozen=True)
@@ -21,7 +27,7 @@ class Reply:
     body: Any
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
-    raw: Response | None = None
+    raw: Raw | None = None
 
 
 @dataclass(frozen=True)

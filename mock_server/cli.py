@@ -223,7 +223,7 @@ def serve(options: dict[str, object]) -> int:
 
 def _serve(options: dict[str, object]) -> int:
     from .app import create_app, state_of
-    from .server import make_server
+    from .serve.waitress_server import make_server
 
     for problem in env_warnings():
         print(f"moonkey-mock: warning: {problem}", file=sys.stderr)
@@ -242,7 +242,7 @@ def _serve(options: dict[str, object]) -> int:
         if config.server == "waitress":
             server = make_server(app, config.host, config.port, config.threads)
         else:
-            from .native import make_native_server
+            from .serve.native import make_native_server
 
             server = make_native_server(app, config.host, config.port, config.threads)
             # uvloop does not always let an exception raised by a handler out of its loop
@@ -290,7 +290,7 @@ def _stop_on_signals(stop: Callable[[], None] | None = None) -> None:
 
 def _serve_workers(config: MockConfig) -> int:
     """``--workers N``: the parent prints the banner, each worker its outbox lines."""
-    from .workers import serve_workers
+    from .serve.workers import serve_workers
 
     def announce(state: MockState, base: str) -> None:
         lines = banner(state, base)

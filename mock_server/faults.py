@@ -8,7 +8,7 @@ drop) or :class:`RateLimit` (a sliding window counted on the fake's clock). Rule
 
 This module reads no request and knows no web server: the pipeline hands it a
 :class:`FaultCall` (what the rules may ask of the request) and turns the :class:`Fired` outcome
-into an answer; :mod:`mock_server.server` turns a drop into a closed socket.
+into an answer; the servers (:mod:`mock_server.drops`) turn a drop into a closed socket.
 
 Calls held by a delay or a hang are bounded (:attr:`Faults.max_held`): past the bound a call
 that would wait answers 503 at once, so held calls can never take every server thread from the

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hmac
 import importlib
-import inspect
 import json
 import pkgutil
 import time
@@ -36,6 +35,7 @@ from werkzeug.wrappers import Request
 
 from . import handlers as handlers_pkg
 from .call import Call, Reply
+from .drops import DROP_KEY
 from .errors import (
     ApiError,
     InternalError,
@@ -53,8 +53,8 @@ from .errors import (
 from .faults import MISSING, Fired
 from .journal import redact_query
 from .models import App
-from .server import DROP_KEY
-from .spec import Operation, Spec, SpecError
+from .router import Router, pair, public_functions
+from .spec import Operation, Spec
 from .state import MockState
 from .validation import Validators
 
@@ -107,12 +107,14 @@ class Plane:
     journal: bool
 
 
-def add_routes(app: Flask, state: MockState, plane: Plane) -> None:
-    """Register one Flask rule per operation of ``plane``."""
-    for op_id, handler in plane.handlers.items():
-        op = plane.spec.operations[op_id]
-        view = _view(state, plane, op, handler)
-        app.add_url_rule(op.flask_rule, endpoint=op_id, view_func=view, methods=[op.method])
+def add_routes(app: Flask, state: MockState, router: Router) -> None:
+    """Register one Flask rule per route of ``router``."""
+    for route in router.routes:
+        op = route.op
+        view = _view(state, route.plane, op, route.handler)
+        app.add_url_rule(
+            op.flask_rule, endpoint=op.operation_id, view_func=view, methods=[op.method]
+        )
 
 
 def api_plane(state: MockState) -> Plane:
@@ -133,21 +135,11 @@ def api_plane(state: MockState) -> Plane:
 
 def collect_handlers(spec: Spec) -> dict[str, Handler]:
     """Pair every operation with ``handlers/<tag>.py:<snake_case operationId>``, strictly."""
-    found: dict[str, Handler] = {}
-    for module_info in pkgutil.iter_modules(handlers_pkg.__path__):
-        module = importlib.import_module(f"{handlers_pkg.__name__}.{module_info.name}")
-        for name, func in inspect.getmembers(module, inspect.isfunction):
-            if func.__module__ == module.__name__ and not name.startswith("_"):
-                found[f"{module_info.name}.{name}"] = func
-    paired: dict[str, Handler] = {}
-    for op in spec.operations.values():
-        key = f"{op.tag}.{op.handler_name}"
-        if key not in found:
-            raise SpecError(f"operation {op.operation_id} has no handler {key}")
-        paired[op.operation_id] = found.pop(key)
-    if found:
-        raise SpecError(f"handlers without an operation: {', '.join(sorted(found))}")
-    return paired
+    modules = [
+        (info.name, importlib.import_module(f"{handlers_pkg.__name__}.{info.name}"))
+        for info in pkgutil.iter_modules(handlers_pkg.__path__)
+    ]
+    return pair(spec, public_functions(modules), lambda op: f"{op.tag}.{op.handler_name}")
 
 
 def _invoke_api(state: MockState, handler: Handler, inputs: Inputs) -> Reply:
@@ -175,7 +167,7 @@ def _view(state: MockState, plane: Plane, op: Operation, handler: Any) -> Callab
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
         reply, data = handle(state, plane, op, handler, req, path)
         if reply.raw is not None:
-            return reply.raw
+            return Response(reply.raw.data, status=reply.status, mimetype=reply.raw.media_type)
         if req.environ.get(DROP_KEY):  # the WSGI middleware closes the connection
             return Response(status=503)
         return _response(reply, data)
@@ -377,6 +369,11 @@ def _http_error(error: HTTPException) -> Reply:
     else:
         api = ValidationError(error.description or "The request could not be read")
     return Reply(api.body(), api.status, headers)
+
+
+def now_header(state: MockState) -> tuple[str, str]:
+    """``X-Moonkey-Mock-Now``: the fake's now, on every answer of either server (made here only)."""
+    return NOW_HEADER, f"{state.now():.3f}"
 
 
 def render(reply: Reply) -> Response:

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import functools
 import heapq
-from dataclasses import replace
 from typing import Any
 
 from mock_server.domain import sessions as session_rules
 from mock_server.domain import users as user_rules
-from mock_server.errors import SessionNotFound
 from mock_server.models import App, Session, Transfer, User
 from mock_server.state import MockState
 
 Json = dict[str, Any]
-MINUTE = 60
 
 
 def _words(user: User) -> str:
@@ -105,13 +102,7 @@ def revoke(state: MockState, app: App, session_id: str) -> Session:
 
 def extend(state: MockState, app: App, session_id: str, minutes: int) -> Json:
     """The live session now expires ``minutes`` from the fake's now (as VerifySession does)."""
-    now = state.now_ts()
-    with state.store.atomic():
-        found = state.store.get_session(app.app_id, session_id)
-        if found is None or found.expired(now):
-            raise SessionNotFound("Session not found, already deleted or expired")
-        moved = replace(found, expires_at=now + minutes * MINUTE, updated_at=now)
-        state.store.put_session(moved)
+    moved = session_rules.extend_by_id(state, app, session_id, minutes)
     return _session_view(moved, state.store.get_user(app.app_id, moved.user_id))
 
 

@@ -41,6 +41,7 @@ from mock_server.store import Store
 from mock_server.store.codec import dump
 
 from . import apps, shortcuts
+from .document import control_spec, control_validators
 
 Json = dict[str, Any]
 T = TypeVar("T")
@@ -262,6 +263,12 @@ _names = {int: "integer", str: "string", bool: "boolean", list: "array", dict: "
 
 
 # --- seeding -------------------------------------------------------------------------------
+
+
+def read_seed(path: str) -> Json:
+    """A seed YAML file, validated by the SeedState schema; ValueError says what is wrong."""
+    op = control_spec().operations["SeedState"]
+    return read_seed_file(path, lambda doc: control_validators().check_body(op, doc))
 
 
 def read_seed_file(path: str, check: Callable[[Json], None]) -> Json:

@@ -249,6 +249,21 @@ def authenticate_request(
     )
 
 
+def extend_by_id(state: MockState, app: App, session_id: str, minutes: int) -> Session:
+    """The live session ``session_id`` now expires ``minutes`` from the fake's now.
+
+    404 ``session_not_found`` when it is unknown or expired (the control API's extend).
+    """
+    now = state.now_ts()
+    with state.store.atomic():
+        found = state.store.get_session(app.app_id, session_id)
+        if found is None or found.expired(now):
+            raise SessionNotFound("Session not found, already deleted or expired")
+        moved = replace(found, expires_at=now + minutes * MINUTE, updated_at=now)
+        state.store.put_session(moved)
+    return moved
+
+
 def _extend(
     state: MockState, session: Session, factor: Factor, minutes: int | None, now: int
 ) -> Session:

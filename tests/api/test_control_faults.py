@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from mock_server.clock import ControllableClock
 from mock_server.control.inprocess import Controls
+from mock_server.drops import ConnectionDropped
 from mock_server.errors import ValidationError
-from mock_server.server import ConnectionDropped
 from mock_server.state import MockState
 from tests.helpers import Api, assert_error, login
 

@@ -11,8 +11,9 @@ from openapi_spec_validator import validate
 
 from mock_server import MockConfig, __version__, create_app
 from mock_server.clock import ControllableClock
+from mock_server.control import operations
 from mock_server.control.document import CONTROL_SPEC, control_spec
-from mock_server.control.routes import _HANDLERS
+from mock_server.router import public_functions
 from mock_server.state import MockState
 from tests.conftest import START
 from tests.helpers import assert_error
@@ -69,7 +70,7 @@ def test_get_control_spec_serves_a_valid_openapi_document(app: Flask) -> None:
 
 def test_every_control_operation_has_a_handler() -> None:
     names = {op.handler_name for op in control_spec().operations.values()}
-    assert names == set(_HANDLERS)
+    assert names == set(public_functions([("", operations)]))
 
 
 def test_unknown_control_path_is_404_in_the_envelope(app: Flask) -> None:

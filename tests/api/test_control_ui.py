@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
 from mock_server import ControllableClock, MockConfig, create_app
-from mock_server.control.ui import COOKIE, PAGES
+from mock_server.control.dashboard import COOKIE, PAGES
 from tests.helpers import assert_error
 
 TOKEN = "ui-admin-token"
@@ -145,3 +146,22 @@ def test_dashboard_logout_forgets_the_cookie(guarded: Flask) -> None:
 def test_control_api_still_takes_the_bearer_token(guarded: Flask) -> None:
     reply = guarded.test_client().get("/_mock/clock", headers={"Authorization": f"Bearer {TOKEN}"})
     assert reply.status_code == 200
+
+
+def test_dashboard_extend_bounds_come_from_the_served_control_document(
+    client: FlaskClient,
+) -> None:
+    document = yaml.safe_load(client.get("/_mock/openapi.yaml").data)
+    minutes = document["components"]["schemas"]["ExtendSessionRequest"]["properties"]["minutes"]
+    page = client.get("/_mock/ui/sessions").get_data(as_text=True)
+    assert f'data-extend-min="{minutes["minimum"]}"' in page
+    assert f'data-extend-max="{minutes["maximum"]}"' in page
+    reply = client.get("/_mock/ui/static/pages/sessions.js")
+    script = reply.get_data(as_text=True)
+    reply.close()
+    assert str(minutes["maximum"]) not in script  # not restated in the JavaScript
+
+
+def test_dashboard_logout_allows_only_its_own_methods(client: FlaskClient) -> None:
+    reply = client.options("/_mock/ui/logout")
+    assert set(reply.headers["Allow"].split(", ")) == {"OPTIONS", "POST"}

@@ -122,7 +122,7 @@ def test_waitress_refuses_an_oversized_body_before_reading_it(served: MockServer
     """A declared body over the wire limit is refused from its headers alone (no buffering)."""
     import socket
 
-    from mock_server.server import MAX_WIRE_BODY
+    from mock_server.serve.waitress_server import MAX_WIRE_BODY
 
     with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
         head = (

@@ -22,10 +22,11 @@ from flask.testing import FlaskClient
 
 from conformance.server import MockServer
 from mock_server import MockConfig, create_app, state_of
+from mock_server.app import router_of
 from mock_server.clock import ControllableClock
-from mock_server.native import Routes
 from mock_server.pipeline import api_plane
-from mock_server.server import MAX_HEADER_BYTES
+from mock_server.router import Router
+from mock_server.serve.waitress_server import MAX_HEADER_BYTES
 from tests.conftest import START
 
 KEY = "sk_test_" + "v" * 48
@@ -137,15 +138,29 @@ def test_native_api_path_is_journaled_as_under_flask(
 
 
 def test_native_routes_cover_every_operation_of_the_spec(native: MockServer) -> None:
-    plane = api_plane(native.state)
-    routes = Routes(plane)
+    routes = Router([api_plane(native.state)])
     for op in native.state.spec.operations.values():
         path = op.path.replace("{", "").replace("}", "")
         found = routes.match(op.method.upper(), path)
         assert found is not None, op.operation_id
-        assert found[0] is op
+        assert found[0].op is op
     assert routes.match("GET", "/v1/auth/sessions/verify/") is None
     assert routes.match("POST", "/_mock/reset") is None
+
+
+def test_the_router_matches_what_flasks_url_map_matches(native: MockServer) -> None:
+    """One router: Flask's rules are made from it, so both pick the same operation anywhere."""
+    app = create_app(native.state.config)
+    router = router_of(app)
+    adapter = app.url_map.bind("localhost")
+    for route in router.routes:
+        op = route.op
+        for value in ("x", "create", "me", "verify"):
+            path = re.sub(r"<[^>]+>", value, op.flask_rule)
+            found = router.match(op.method.upper(), path)
+            assert found is not None, path
+            rule, _ = adapter.match(path, method=op.method.upper(), return_rule=True)
+            assert rule.endpoint == found[0].op.operation_id, path
 
 
 def test_get_jwks_delay_fault_never_stalls_other_api_calls_or_control(native: MockServer) -> None:

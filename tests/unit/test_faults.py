@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from mock_server.control.fault_rules import build_rule
+from mock_server.drops import ConnectionDropped
 from mock_server.errors import ValidationError
 from mock_server.faults import (
     MISSING,
@@ -23,7 +24,6 @@ from mock_server.faults import (
     default_message,
     default_type,
 )
-from mock_server.server import ConnectionDropped
 from mock_server.state import MockState
 
 

@@ -5,31 +5,32 @@
 How a request is served:
 
 * **The API path, inline.** A request whose method and path match an operation of
-  ``openapi.yaml`` (the table is generated from the spec at start-up), while no fault rule is
-  armed, runs :func:`mock_server.pipeline.handle` on the event loop with a plain werkzeug
-  ``Request``: the same steps, validators, handlers, strict check and journal as under Flask,
-  without Flask's routing, contexts and response objects. The answer carries the same headers
-  as Flask's (``Content-Type``, ``X-Moonkey-Mock-Now``, the reply's own).
+  ``openapi.yaml`` (the fake's :class:`~mock_server.router.Router`, built from the spec once),
+  while no fault rule is armed, runs :func:`mock_server.pipeline.handle` on the event loop
+  with a plain werkzeug ``Request``: the same steps, validators, handlers, strict check and
+  journal as under Flask, without Flask's routing, contexts and response objects. The answer
+  carries the same headers as Flask's (``Content-Type``, ``X-Moonkey-Mock-Now``, the reply's
+  own).
 * **Everything else, in a worker thread.** The control API, the fake identity provider, paths
   no operation matches, and *every* API call while a fault rule is armed go to the whole Flask
-  app (with :class:`~mock_server.server.DropMiddleware`) in a pool of ``threads`` threads, so
+  app (with :class:`~mock_server.drops.DropMiddleware`) in a pool of ``threads`` threads, so
   a delay or hang holds a pool thread, never the loop. Held calls are bounded by
   :attr:`~mock_server.faults.Faults.max_held` (two threads fewer), so the control API always
   finds a free thread; API calls keep flowing on the loop once the rules are cleared.
-* **A drop** (:class:`~mock_server.server.ConnectionDropped`) aborts the connection: not a byte
+* **A drop** (:class:`~mock_server.drops.ConnectionDropped`) aborts the connection: not a byte
   of answer, the client sees a connection error.
 
 A request that was dispatched inline while no rule was armed is not faulted by a rule armed a
 moment later: its fault check happened at dispatch, as if it had arrived first.
 
-The limits are waitress's (:mod:`mock_server.server`): bodies over ``MAX_WIRE_BODY`` get a
-plain 413 and headers over ``MAX_HEADER_BYTES`` a plain 431 before the app sees them, a
-malformed request a plain 400; idle connections close after ``CHANNEL_TIMEOUT`` seconds. Its own
-(docs/decisions.md N1-N6): a body over the matched route's limit gets 413 in the error envelope
-before it is read; headers not complete within ``--header-timeout`` (or a body stalled as long)
-get 408; at most ``--max-connections`` connections are read at once, and more wait, unread, for
-a free place (never reset); ``Upgrade`` is ignored; RFC 9112's head rules (one ``Host``,
-HTTP/1.x, ``chunked`` last) answer 400, 505 or 501.
+The limits are waitress's (:mod:`mock_server.serve.waitress_server`): bodies over
+``MAX_WIRE_BODY`` get a plain 413 and headers over ``MAX_HEADER_BYTES`` a plain 431 before the
+app sees them, a malformed request a plain 400; idle connections close after ``CHANNEL_TIMEOUT``
+seconds. Its own (docs/decisions.md N1-N6): a body over the matched route's limit gets 413 in
+the error envelope before it is read; headers not complete within ``--header-timeout`` (or a
+body stalled as long) get 408; at most ``--max-connections`` connections are read at once, and
+more wait, unread, for a free place (never reset); ``Upgrade`` is ignored; RFC 9112's head rules
+(one ``Host``, HTTP/1.x, ``chunked`` last) answer 400, 505 or 501.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import re
 import socket
 import sys
 import threading
@@ -55,23 +55,19 @@ from flask import Flask
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
-from .app import state_of
-from .errors import RequestTooLarge
-from .pipeline import NOW_HEADER, Plane, answer_bytes, api_plane, handle
-from .server import (
-    CHANNEL_TIMEOUT,
-    MAX_HEADER_BYTES,
-    MAX_WIRE_BODY,
-    ConnectionDropped,
-)
-from .spec import Operation
+from mock_server.app import router_of, state_of
+from mock_server.drops import ConnectionDropped
+from mock_server.errors import RequestTooLarge
+from mock_server.pipeline import Plane, answer_bytes, handle, now_header
+from mock_server.router import Route
+
+from .waitress_server import CHANNEL_TIMEOUT, MAX_HEADER_BYTES, MAX_WIRE_BODY
 
 Environ = dict[str, Any]
 Answer = tuple[int, list[tuple[str, str]], bytes]
-Found = tuple[Operation, Any, dict[str, str]]
+Found = tuple[Route, dict[str, str]]
 SERVER_NAME = "moonkey-mock"
 LINGER_SECONDS = 2.0  # after a last answer, what the client still sends is read and dropped
-_PARAM = re.compile(r"\{([^}/]+)\}")
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
@@ -138,41 +134,6 @@ class BufferedRequest(Request):
         return self._body
 
 
-class Routes:
-    """The API's operations by method and path, generated from the spec the fake serves.
-
-    Args:
-        plane: the API plane (its spec and handlers).
-    """
-
-    def __init__(self, plane: Plane) -> None:
-        self.exact: dict[tuple[str, str], tuple[Operation, Any]] = {}
-        self.templated: list[tuple[str, re.Pattern[str], Operation, Any]] = []
-        for op_id, handler in plane.handlers.items():
-            op = plane.spec.operations[op_id]
-            method = op.method.upper()
-            if "{" not in op.path:
-                self.exact[(method, op.path)] = (op, handler)
-                continue
-            parts = _PARAM.split(op.path)
-            pattern = "".join(
-                f"(?P<{part}>[^/]+)" if i % 2 else re.escape(part) for i, part in enumerate(parts)
-            )
-            self.templated.append((method, re.compile(pattern + r"\Z"), op, handler))
-
-    def match(self, method: str, path: str) -> Found | None:
-        """The operation, handler and path parameters of a request (None: not an operation)."""
-        found = self.exact.get((method, path))
-        if found is not None:
-            return found[0], found[1], {}
-        for wanted, pattern, op, handler in self.templated:
-            if wanted == method:
-                hit = pattern.match(path)
-                if hit is not None:
-                    return op, handler, hit.groupdict()
-        return None
-
-
 class ApiPath:
     """The API without Flask: the spec's routes, then :func:`mock_server.pipeline.handle`.
 
@@ -182,31 +143,34 @@ class ApiPath:
 
     def __init__(self, app: Flask) -> None:
         self.state = state_of(app)
-        self.plane = replace(api_plane(self.state), faults=False)
-        self.routes = Routes(self.plane)
+        self.router = router_of(app)
+        api = next(route.plane for route in self.router.routes if route.plane.name == "api")
+        self.plane: Plane = replace(api, faults=False)
 
     def inline(self, method: str, path: str) -> Found | None:
         """The API operation to run on the loop now (None: the request goes to a thread)."""
         if self.state.faults.rules:
             return None
-        return self.routes.match(method, path)
+        found = self.router.match(method, path)
+        return found if found is not None and found[0].plane.name == "api" else None
 
     def answer(self, found: Found, environ: Environ, body: bytes) -> Answer:
         """An API call through the pipeline without Flask (no fault rule is armed)."""
-        op, handler, params = found
+        route, params = found
         request = BufferedRequest(environ, body)
-        reply, data = handle(self.state, self.plane, op, handler, request, params)
+        reply, data = handle(self.state, self.plane, route.op, route.handler, request, params)
         headers = [("Content-Type", "application/json")]
         headers += reply.headers.items()
-        headers.append((NOW_HEADER, f"{self.state.now():.3f}"))
+        headers.append(now_header(self.state))
         return reply.status, headers, data
 
 
 class NativeServer:
     """The fake's app on 127.0.0.1 (or ``host``): ``run()`` serves until ``close()``.
 
-    The same surface as the waitress server :func:`mock_server.server.make_server` returns
-    (``effective_port``, ``run``, ``close``).
+    The same surface as the waitress server
+    :func:`mock_server.serve.waitress_server.make_server` returns (``effective_port``, ``run``,
+    ``close``).
 
     Args:
         app: a fake built by :func:`mock_server.app.create_app`.
@@ -330,10 +294,9 @@ class NativeServer:
         path = url.partition(b"?")[0]
         if not path.startswith(b"/"):
             path = httptools.parse_url(url).path or b"/"
-        name = path.decode("latin-1")
-        if self.api.routes.match(method.decode("latin-1"), name) is not None:
-            return self.max_api_body
-        return MAX_WIRE_BODY
+        return self.api.router.max_body(
+            method.decode("latin-1"), path.decode("latin-1"), MAX_WIRE_BODY
+        )
 
     def date(self) -> str:
         """The ``Date`` header, computed once a second."""
@@ -587,7 +550,7 @@ class Connection(asyncio.Protocol):
 
     def _too_large(self) -> None:
         """413 in the error envelope, before the body is read; the connection then closes."""
-        now = (NOW_HEADER, f"{self.server.state.now():.3f}")
+        now = now_header(self.server.state)
         self.refuse(413, answer_bytes(RequestTooLarge().body()), "application/json", [now])
 
     def on_body(self, body: bytes) -> None:

@@ -4,7 +4,8 @@
 start(() => {
   const error = $("#sessions-error");
   const build = (s) => {
-    const minutes = el("input", { type: "number", min: "5", max: "527040", value: "60", "aria-label": `Extend ${s.id} by minutes`, class: "narrow" });
+    const { extendMin, extendMax } = document.body.dataset; // ExtendSessionRequest's bounds, from the served spec
+    const minutes = el("input", { type: "number", min: extendMin, max: extendMax, value: "60", "aria-label": `Extend ${s.id} by minutes`, class: "narrow" });
     return el("tr", {},
       el("td", {}, el("a", { href: `./users?app=${encodeURIComponent(APP)}&user=${encodeURIComponent(s.user_id)}` }, s.email || s.phone_number || s.user_id),
         el("div", { class: "muted mono small" }, s.user_id)),

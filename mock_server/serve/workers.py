@@ -17,10 +17,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .app import create_app, state_of
-from .config import MockConfig
-from .server import waitress_server
-from .state import MockState
+from mock_server.app import create_app, state_of
+from mock_server.config import MockConfig
+from mock_server.state import MockState
+
+from .waitress_server import waitress_server
 
 BACKLOG = 1024
 

@@ -1,12 +1,10 @@
 """The web-server side: waitress with its limits set on purpose, and dropped connections.
 
-The limits below are also the native server's (:mod:`mock_server.native`, the default of
-``moonkey-mock serve``), which turns :class:`ConnectionDropped` into an aborted connection.
+The limits below are also the native server's (:mod:`mock_server.serve.native`, the default of
+``moonkey-mock serve``).
 
-A fault that drops a call marks the WSGI environ (:data:`DROP_KEY`); :class:`DropMiddleware`
-then raises :class:`ConnectionDropped`, which waitress treats as a client disconnect: the socket
-is closed without a byte of answer (``requests`` raises ``ConnectionError``). Under Flask's test
-client the exception reaches the test as a ``ConnectionError``.
+A dropped call (:mod:`mock_server.drops`) is raised to waitress as a client disconnect: the
+socket is closed without a byte of answer.
 
 Waitress answers a few errors itself, in plain text, before the fake sees the request: 400 for
 a malformed request line or headers, 413 for a body over :data:`MAX_WIRE_BODY` (checked before
@@ -30,42 +28,34 @@ from waitress.parser import (
     get_header_lines,
 )
 from waitress.utilities import BadRequest, Error
-from werkzeug.exceptions import HTTPException
+
+from mock_server.app import router_of
+from mock_server.drops import ConnectionDropped
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from flask import Flask
 
-DROP_KEY = "moonkey_mock.drop"
 MAX_WIRE_BODY = 64 * 1024 * 1024  # the largest body any route takes (a state import)
 MAX_HEADER_BYTES = 64 * 1024
 CONNECTION_LIMIT = 256
 CHANNEL_TIMEOUT = 60
 
 
-class ConnectionDropped(ClientDisconnected, ConnectionResetError):
-    """Raised at the WSGI layer to drop a connection.
-
-    Waitress treats it as a client disconnect (it closes the socket and writes nothing); Flask's
-    test client lets it propagate to the test as a ``ConnectionError``.
-    """
+class _Disconnected(ClientDisconnected):
+    """A dropped call as waitress knows a client disconnect: it closes and writes nothing."""
 
 
-class DropMiddleware:
-    """Turns a response marked with :data:`DROP_KEY` into a closed connection."""
+def _dropping(app: WSGIApplication) -> WSGIApplication:
+    """``app`` with :class:`~mock_server.drops.ConnectionDropped` as waitress's disconnect."""
 
-    def __init__(self, app: WSGIApplication) -> None:
-        self.app = app
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return app(environ, start_response)
+        except ConnectionDropped as dropped:
+            raise _Disconnected(str(dropped)) from None
 
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        """Run the app; raise :class:`ConnectionDropped` when the call is to be dropped."""
-        result = self.app(environ, start_response)
-        if environ.get(DROP_KEY):
-            close = getattr(result, "close", None)
-            if close is not None:
-                close()
-            raise ConnectionDropped("moonkey-mock dropped the connection (injected fault)")
-        return result
+    return wsgi
 
 
 class HeadRulesParser(HTTPRequestParser):
@@ -181,22 +171,14 @@ def _error(code: int, reason: str, body: str) -> Error:
 
 
 def route_body_limit(app: Flask) -> Callable[[str, str], int]:
-    """The largest body a request's route takes: the API's limit on an operation, else the wire's.
+    """The largest body a request's route takes: its plane's limit, else the wire's.
 
-    Every operation of ``openapi.yaml`` is under ``/v1/``; the control API, the dashboard and
-    unknown paths take up to :data:`MAX_WIRE_BODY`, as in :meth:`NativeServer.body_limit`.
+    The router decides, as in :meth:`NativeServer.body_limit`: the API's operations take
+    ``--max-body-bytes``; the control API, the dashboard and unknown paths up to
+    :data:`MAX_WIRE_BODY`.
     """
-    adapter = app.url_map.bind("localhost")
-    api_limit = int(app.config["MAX_CONTENT_LENGTH"])
-
-    def body_limit(method: str, path: str) -> int:
-        try:
-            rule, _ = adapter.match(path, method=method, return_rule=True)
-        except HTTPException:
-            return MAX_WIRE_BODY
-        return api_limit if rule.rule.startswith("/v1/") else MAX_WIRE_BODY
-
-    return body_limit
+    router = router_of(app)
+    return lambda method, path: router.max_body(method, path, MAX_WIRE_BODY)
 
 
 def make_server(app: Flask, host: str, port: int, threads: int) -> Any:
@@ -212,7 +194,7 @@ def waitress_server(app: Flask, threads: int, **where: Any) -> Any:
     channel = type("Channel", (HeadRulesChannel,), {"parser_class": parser})
     sockets: dict[int, Any] = {}
     server = create_server(
-        app,
+        _dropping(app),
         map=sockets,
         threads=threads,
         **where,

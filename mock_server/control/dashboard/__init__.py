@@ -16,11 +16,13 @@ import hashlib
 import hmac
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Request, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Request, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from mock_server.control.document import control_spec
 from mock_server.errors import HostNotAllowed
 from mock_server.pipeline import error_reply, render
+from mock_server.spec import Spec
 from mock_server.state import MockState
 
 PREFIX = "/_mock/ui"
@@ -61,18 +63,25 @@ def admin_cookie_matches(req: Request, token: str) -> bool:
     return hmac.compare_digest(value.encode(), _cookie_value(token).encode())
 
 
+def _limits(spec: Spec, schema: str, field: str) -> dict[str, int]:
+    """The ``minimum`` and ``maximum`` of a field of one of the served document's schemas."""
+    node = spec.resolve(f"/components/schemas/{schema}")["properties"][field]
+    return {"min": int(node["minimum"]), "max": int(node["maximum"])}
+
+
 def blueprint(state: MockState) -> Blueprint:
     """The dashboard's pages, login form and static files under ``/_mock/ui``."""
     ui = Blueprint(
         "moonkey_mock_ui",
         __name__,
         url_prefix=PREFIX,
-        template_folder="ui/templates",
-        static_folder="ui/static",
+        template_folder="templates",
+        static_folder="static",
         static_url_path="/static",
     )
     token = state.config.admin_token or ""
     operations = sorted(state.spec.operations)
+    extend_minutes = _limits(control_spec(), "ExtendSessionRequest", "minutes")
 
     @ui.before_request
     def host_guard() -> Response | None:
@@ -91,10 +100,7 @@ def blueprint(state: MockState) -> Blueprint:
         app_id = request.args.get("app")
         return redirect(url_for(".page", name="users", app=app_id))
 
-    @ui.get("/<name>")
     def page(name: str) -> Response | str:
-        if name not in PAGES:
-            abort(404)
         if not signed_in():
             return redirect(url_for(".login", next=name))
         return render_template(
@@ -104,7 +110,11 @@ def blueprint(state: MockState) -> Blueprint:
             operations=operations,
             default_app_id=state.config.app_id,
             token_required=bool(token),
+            extend_minutes=extend_minutes,
         )
+
+    for name in PAGES:  # one rule a page: /logout and /login are never taken for a page
+        ui.add_url_rule(f"/{name}", "page", page, methods=["GET"], defaults={"name": name})
 
     @ui.route("/login", methods=["GET", "POST"])
     def login() -> Response | tuple[str, int]:

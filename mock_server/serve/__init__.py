@@ -1,0 +1,1 @@
+"""The fake's HTTP servers: ``native`` (the default), ``waitress_server``, ``workers``."""
