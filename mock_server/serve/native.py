@@ -11,6 +11,9 @@ How a request is served:
   journal as under Flask, without Flask's routing, contexts and response objects. The answer
   carries the same headers as Flask's (``Content-Type``, ``X-Moonkey-Mock-Now``, the reply's
   own).
+  On a store across the network (Redis) the same path runs in a worker thread instead, so
+  concurrent calls' round trips overlap rather than holding the loop one after another
+  (docs/decisions.md V14).
 * **Everything else, in a worker thread.** The control API, the fake identity provider, paths
   no operation matches, and *every* API call while a fault rule is armed go to the whole Flask
   app (with :class:`~mock_server.drops.DropMiddleware`) in a pool of ``threads`` threads, so
