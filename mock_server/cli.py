@@ -223,6 +223,7 @@ def serve(options: dict[str, object]) -> int:
 
 def _serve(options: dict[str, object]) -> int:
     from .app import create_app, state_of
+    from .serve import run_until_stopped
     from .serve.waitress_server import make_server
 
     for problem in env_warnings():
@@ -256,14 +257,7 @@ def _serve(options: dict[str, object]) -> int:
     _tune_gc()
     port = server.effective_port
     print("\n".join(banner(state, f"http://{config.host}:{port}")), flush=True)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-        state.store.close()  # a SQLite file is checkpointed, a Redis pool released
-    return 0
+    return run_until_stopped(server, state.store)
 
 
 def _stop_on_signals(stop: Callable[[], None] | None = None) -> None:

@@ -21,6 +21,7 @@ from mock_server.app import create_app, state_of
 from mock_server.config import MockConfig
 from mock_server.state import MockState
 
+from . import run_until_stopped
 from .waitress_server import waitress_server
 
 BACKLOG = 1024
@@ -97,11 +98,4 @@ def _run(config: MockConfig, listener: socket.socket, prepare: Callable[[MockSta
             server.close()  # thread-safe; run() returns
 
     signal.signal(signal.SIGTERM, stop)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-        state.store.close()  # a SQLite file is checkpointed, a Redis pool released
-    return 0
+    return run_until_stopped(server, state.store)
