@@ -69,19 +69,7 @@ def test_rpc_unknown_method_is_refused(
         ("SOL", "sign_message", {"message": "x"}),
         ("ETH", "rpc", {"method": "sol_signMessage", "params": {"message": "x"}}),
         ("SOL", "rpc", {"method": "eth_personalSign", "params": {"message": "x"}}),
-        (
-            "BTC",
-            "sign_transaction",
-            {
-                "eth_transaction": {
-                    "nonce": "0x0",
-                    "maxFeePerGas": "0x1",
-                    "maxPriorityFeePerGas": "0x1",
-                    "gas": "0x5208",
-                    "chainId": "0x1",
-                }
-            },
-        ),
+        ("BTC", "sign_transaction", {"eth_transaction": eth_transaction()}),
     ],
     ids=["sol-sign_message", "eth-sol_signMessage", "sol-eth_personalSign", "btc-eth_transaction"],
 )
