@@ -252,3 +252,24 @@ def test_native_server_stops_with_calls_held(signing_key_file: str) -> None:
         with pytest.raises(requests.ConnectionError):
             held.result(timeout=10)
     assert time.perf_counter() - started < 5
+
+
+def test_native_server_stops_though_clearing_the_rules_fails(
+    signing_key_file: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # close() runs in a signal handler, which may interrupt a store transaction of the same
+    # thread: it only wakes the loop. A worker whose close() raised there was never woken,
+    # kept SQLite's write lock and outlived its parent.
+    server = MockServer(app=_twin(signing_key_file), threads=2, server="native").start()
+    thread, url = server._thread, server.url
+    assert thread is not None
+
+    def mid_transaction(app_id: str | None = None) -> int:
+        raise RuntimeError("cannot start a transaction within a transaction")
+
+    monkeypatch.setattr(server.state.faults, "clear", mid_transaction)
+    server.stop()
+    assert not thread.is_alive()
+    assert "the fault rules could not be cleared at stop" in capfd.readouterr().err
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/_mock/health", timeout=2)
