@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +68,19 @@ def store_engine() -> str:
     engine = os.environ.get("MOONKEY_TEST_STORE", "memory")
     assert engine in ENGINES, f"MOONKEY_TEST_STORE must be one of {ENGINES}"
     return engine
+
+
+@pytest.fixture(autouse=True)
+def recursion_limit_restored() -> Iterator[None]:
+    """Every test leaves the interpreter's recursion limit as it found it.
+
+    eth-account's import of py_ecc raises it to 100,000 (decision W9) wherever the first
+    ``from eth_account… import`` of a worker happens; left so, the later tests that check the
+    fake's own limit failed, depending on which worker ran what.
+    """
+    limit = sys.getrecursionlimit()
+    yield
+    sys.setrecursionlimit(limit)
 
 
 @pytest.fixture
