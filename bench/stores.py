@@ -71,8 +71,12 @@ def redis_server(folder: Path) -> Iterator[str | None]:
         process.wait(timeout=30)
 
 
-def floor_cell(runner: LoadRunner, key: str, threads: int) -> Cell:
-    """The floor's ``sessions/verify`` at 8 connections (its canned answer from a memory fake)."""
+@contextmanager
+def floor_server(runner: LoadRunner, key: str, threads: int) -> Iterator[Callable[[], Cell]]:
+    """The floor, up for the store cells: each call measures its verify at 8 connections.
+
+    Its canned answer is a memory fake's verify of a seeded session.
+    """
     port = free_port()
     fake = Server(fake_argv(port, threads), port)
     try:
@@ -91,9 +95,13 @@ def floor_cell(runner: LoadRunner, key: str, threads: int) -> Cell:
     try:
         floor.wait_ready(VERIFY, key, data=request.body.encode())
         requests = verify_requests(tokens * SESSIONS)
-        return runner.run(
-            floor, key, ("floor", "sessions/verify"), requests, connections=CONNECTIONS
-        )
+
+        def measure() -> Cell:
+            return runner.run(
+                floor, key, ("floor", "sessions/verify"), requests, connections=CONNECTIONS
+            )
+
+        yield measure
     finally:
         floor.stop()
 
@@ -101,9 +109,16 @@ def floor_cell(runner: LoadRunner, key: str, threads: int) -> Cell:
 def measure_stores(
     runner: LoadRunner, key: str, threads: int, workdir: Path, log: Log, *, floor: bool = False
 ) -> list[dict[str, Any]]:
-    """The store cells as JSON rows (targets ``sqlite`` and ``redis``; ``floor`` first)."""
-    cells: list[Cell] = [floor_cell(runner, key, threads)] if floor else []
-    with redis_server(workdir) as redis_url:
+    """The store cells as JSON rows (targets ``sqlite`` and ``redis``; ``floor`` first).
+
+    The floor is measured again right before each store cell and kept in the cell's row
+    (``floor_ok_rps``, ``floor_p99_ms``): on a shared machine its speed drifts by a third
+    within a minute, so a ratio is read against the floor of the same moment.
+    """
+    rows: list[dict[str, Any]] = []
+    with floor_server(runner, key, threads) as measure_floor, redis_server(workdir) as redis_url:
+        if floor:
+            rows.append(measure_floor().to_json())
         stores = [("sqlite", f"sqlite:///{workdir / 'bench-{n}.db'}")]
         if redis_url is None:
             log("bench: redis-server not installed: no redis cells")
@@ -111,10 +126,13 @@ def measure_stores(
             stores.append(("redis", redis_url))
         for n, (name, url) in enumerate(s for s in stores for _ in range(2)):
             workers = 1 + n % 2
-            cells.append(_cell(runner, key, threads, name, url.format(n=n), workers, log))
+            beside = measure_floor()
+            row = _cell(runner, key, threads, name, url.format(n=n), workers, log).to_json()
+            row.update(floor_ok_rps=beside.load.ok_rps, floor_p99_ms=beside.load.p99_ms)
+            rows.append(row)
             if name == "redis":
                 _flush(url)
-    return [c.to_json() for c in cells]
+    return rows
 
 
 def _flush(url: str) -> None:

@@ -110,6 +110,24 @@ def test_targets_met_missed_and_unmeasured() -> None:
     assert found["reset over HTTP < 5 ms"] is None
 
 
+def test_store_cells_are_read_against_the_floor_measured_beside_them() -> None:
+    results = _results()
+    sqlite = LoadResult("wrk", 8, 1.0, 1200, 1200, 0, 0.5, 1.0).to_json()
+    results["load"].append(
+        {
+            "target": "sqlite",
+            "endpoint": "sessions/verify",
+            "cpu_ms_per_request": 0.1,
+            **sqlite,
+            "floor_ok_rps": 1500.0,  # the floor ran slower or faster since the first floor cell
+            "floor_p99_ms": 3.0,
+        }
+    )
+    found = {t.name: t for t in targets(results)}
+    assert found["sqlite verify @8 ≥ 1x floor"].met is False  # 1,200 / 1,500, not / 1,000
+    assert "0.80" in render(results)
+
+
 def test_render_prints_every_section() -> None:
     text = render(_results())
     assert "fake   sessions/verify" in text
