@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import Field, dataclass, field, fields, replace
@@ -11,6 +12,7 @@ from typing import Any
 from mock_server.hosts import is_loopback, names_this_fake, own_names
 
 ENV_PREFIX = "MOONKEY_MOCK_"
+HOSTS_REMEMBERED = 256  # distinct Host headers whose verdict a fake keeps (host_allowed)
 # Variables of the same family read by other tools, not by the server: never "unknown".
 OTHER_TOOLS_VARIABLES = {
     "MOONKEY_MOCK_URL": "the pytest plugin's external fake",
@@ -144,7 +146,18 @@ class MockConfig:
         Refusing other names keeps a DNS-rebinding page from reaching the control API; the
         rule is :func:`mock_server.hosts.names_this_fake` (exact names, parsed addresses).
         """
-        return names_this_fake(host_header, self.host, self.extra_hosts)
+        seen = self._hosts_seen
+        allowed = seen.get(host_header)
+        if allowed is None:
+            allowed = names_this_fake(host_header, self.host, self.extra_hosts)
+            if len(seen) < HOSTS_REMEMBERED:  # the header is the client's: a bounded memo
+                seen[host_header] = allowed
+        return allowed
+
+    @functools.cached_property
+    def _hosts_seen(self) -> dict[str, bool]:
+        """Host headers already judged (every API call asks: parsing was 5% of a verify)."""
+        return {}
 
 
 def option_name(name: str) -> str:

@@ -179,6 +179,9 @@ class MetaView:
             values[name] = value
 
 
+_Reading = tuple[_dt.timedelta, _dt.datetime | None]  # the clock's offset and frozen instant
+
+
 class SharedClock(ControllableClock):
     """A controllable clock whose offset and frozen instant live in the store.
 
@@ -192,6 +195,7 @@ class SharedClock(ControllableClock):
         self._backend = backend
         self.view = MetaView(backend)
         self._changing = threading.local()
+        self._parsed: tuple[str | None, _Reading] = (None, (_dt.timedelta(0), None))
 
     def pinned(self) -> AbstractContextManager[object]:
         """One request's reads of the clock (and of the fault rules' version): one lookup."""
@@ -213,12 +217,18 @@ class SharedClock(ControllableClock):
 
     def _read(self, *, fresh: bool = False) -> tuple[_dt.timedelta, _dt.datetime | None]:
         raw = self._backend.get(GLOBAL, META, CLOCK) if fresh else self.view.get(CLOCK)
+        parsed = self._parsed
+        if parsed[0] == raw:  # a request reads the clock five times: parsed once while it stands
+            return parsed[1]
         if raw is None:
-            return _dt.timedelta(0), None
-        saved = json.loads(raw)
-        frozen = saved["frozen_at"]
-        at = None if frozen is None else _dt.datetime.fromtimestamp(frozen, _dt.UTC)
-        return _dt.timedelta(seconds=saved["offset"]), at
+            found: _Reading = (_dt.timedelta(0), None)
+        else:
+            saved = json.loads(raw)
+            frozen = saved["frozen_at"]
+            at = None if frozen is None else _dt.datetime.fromtimestamp(frozen, _dt.UTC)
+            found = (_dt.timedelta(seconds=saved["offset"]), at)
+        self._parsed = (raw, found)
+        return found
 
     @contextmanager
     def _change(self) -> Iterator[None]:
@@ -440,6 +450,12 @@ def _log(app_id: str) -> str:
     return "journal:" + app_id
 
 
+def _spliced(stored: Any) -> Any:
+    """A bounded body as orjson writes it into an entry: its JSON bytes as they are (decoding
+    and encoding them again was a tenth of a verify on a shared store), a preview as a value."""
+    return orjson.Fragment(stored) if isinstance(stored, bytes) else stored
+
+
 class SharedJournal(Journal):
     """The request journal in the store: every process's calls, numbered in one sequence.
 
@@ -467,18 +483,23 @@ class SharedJournal(Journal):
         body, body_size = bounded(body, encoded=body_json)
         response, response_size = bounded(response, encoded=response_json)
         size = ENTRY_OVERHEAD + body_size + response_size
-        entry = Entry(
-            seq=0,
-            packed_body=unpack(body),
-            packed_response=unpack(response),
-            size=size,
-            **values,
-        )
+        entry = Entry(seq=0, packed_body=body, packed_response=response, size=size, **values)
         # One round trip: the store numbers the entry, files it and trims the app's oldest.
-        try:  # orjson: the entry's JSON in a tenth of the time (read back by json.loads)
-            text = orjson.dumps(entry).decode()
+        try:  # orjson, the bodies' JSON spliced in as it is (read back by json.loads)
+            spliced = Entry(
+                seq=0,
+                packed_body=_spliced(body),
+                packed_response=_spliced(response),
+                size=size,
+                **values,
+            )
+            text = orjson.dumps(spliced).decode()
         except TypeError:  # a lone surrogate, a key that is not text: the codec's ASCII form
-            text = encode(entry)
+            text = encode(
+                dataclasses.replace(
+                    entry, packed_body=unpack(body), packed_response=unpack(response)
+                )
+            )
         if not text.startswith(_SEQ_HEAD + "0,"):
             raise ValueError("a journal entry's JSON must start with its seq")
         head, tail = _SEQ_HEAD, text[len(_SEQ_HEAD) + 1 :]
@@ -503,8 +524,11 @@ class SharedJournal(Journal):
     ) -> list[Entry]:
         """Matching entries of every process, oldest first."""
         chosen = [app_id] if app_id is not None else self._known_logs()
+        newest = -self.size  # a store may hold a few more than the size until it trims (V15)
         found = [
-            decode(Entry, raw) for a in chosen for raw in self._backend.values(_log(a), "entry")
+            decode(Entry, raw)
+            for a in chosen
+            for raw in self._backend.values(_log(a), "entry")[newest:]
         ]
         return [
             e

@@ -35,6 +35,7 @@ from .codec import decode, encode
 
 T = TypeVar("T")
 APPS_KEPT = 8192  # apps remembered per process while the apps version stays (V5)
+ACTIVITY_CHUNK = 64  # sessions written per compare-and-set round of a flush (V15)
 GLOBAL = ""  # the app of records that belong to no app: apps, their keys, meta values
 APP, SECRET, PUBLIC, META = "app", "secret", "public", "meta"
 USER, SESSION, OTP, MAGIC, OAUTH = "user", "session", "otp", "magic", "oauth"
@@ -232,7 +233,16 @@ class KvStore:
 
     def _write_activity(self, app_id: str, items: list[tuple[str, Times]]) -> list[str]:
         """Max-merge buffered times into the stored sessions by compare and set (V3); the ids
-        another change came between (read again at the next try). Gone sessions stay gone."""
+        another change came between (read again at the next try). Gone sessions stay gone.
+
+        Written :data:`ACTIVITY_CHUNK` sessions at a time: one flush of a busy second held the
+        store (SQLite's writer, Redis's one thread) for ~15 ms, the fake's p99 (V15)."""
+        raced: list[str] = []
+        for start in range(0, len(items), ACTIVITY_CHUNK):
+            raced += self._write_activity_chunk(app_id, items[start : start + ACTIVITY_CHUNK])
+        return raced
+
+    def _write_activity_chunk(self, app_id: str, items: list[tuple[str, Times]]) -> list[str]:
         b = self.backend
         raws = b.get_many(app_id, SESSION, [session_id for session_id, _ in items])
         changes: list[tuple[str, str, str]] = []

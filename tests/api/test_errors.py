@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -304,3 +305,18 @@ def test_error_responses_are_json_and_stamped_with_the_fake_time(client: FlaskCl
     for reply in (client.get("/nope"), client.get("/v1/auth/users/user_x")):
         assert reply.mimetype == "application/json"
         assert float(reply.headers["X-Moonkey-Mock-Now"]) > 0
+
+
+def test_a_deeply_nested_body_is_400_whatever_the_recursion_limit(api: Api) -> None:
+    # py_ecc raises the limit to 100,000 when imported (W9); json would then overflow the C
+    # stack on this body (the process crashed) instead of raising RecursionError.
+    data = '{"session_token": ' + "[" * 100_000
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)
+    try:
+        reply = api.client.post(
+            "/v1/auth/sessions/verify", data=data, headers={**JSON, **_auth(api)}
+        )
+    finally:
+        sys.setrecursionlimit(limit)
+    assert_error(reply, 400, "invalid_json", "nested too deeply")

@@ -16,6 +16,7 @@ from mock_server.cli import build_parser, main, settings
 from mock_server.config import (
     DEFAULT_SECRET_KEY,
     ENV_PREFIX,
+    HOSTS_REMEMBERED,
     MockConfig,
     env_warnings,
     exposure_warnings,
@@ -294,3 +295,13 @@ def test_install_hints_name_a_checkout_or_a_git_url_not_pypi() -> None:
     assert "pip install moonkey-mock\n" not in readme
     assert "pip install -e path/to/moonkey-mock" in readme
     assert "pip install 'moonkey-mock @ git+https://" in readme
+
+
+def test_host_verdicts_are_remembered_within_a_bound() -> None:
+    config = MockConfig(host="127.0.0.1", allowed_hosts="moonkey")
+    hosts = [f"evil{n}.example:80" for n in range(HOSTS_REMEMBERED + 50)]
+    assert not any(config.host_allowed(h) for h in hosts)
+    assert all(config.host_allowed(h) for h in ["moonkey:8080", "127.0.0.1:80", "localhost"] * 2)
+    assert not config.host_allowed("127.example:80")  # asked again, past the bound: still judged
+    assert not config.host_allowed("127.example:80")
+    assert len(config._hosts_seen) == HOSTS_REMEMBERED

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,8 +17,9 @@ from mock_server.control.inprocess import Controls
 from mock_server.domain import sessions
 from mock_server.models import MagicToken
 from mock_server.outbox import Message
+from mock_server.shared import SharedJournal
 from mock_server.store import Store, StoreUrl, open_store, parse_store_url
-from mock_server.store.sqlite_store import SCHEMA_VERSION
+from mock_server.store.sqlite_store import SCHEMA_VERSION, TRIM_EVERY
 from tests.stores import free_port
 from tests.unit.test_cli import TIMEOUT, _env
 
@@ -257,3 +259,76 @@ def test_resetting_an_app_whose_id_is_a_pattern_leaves_other_apps_alone(store_ur
     assert store.magic_tokens("app_*") == []
     assert len(store.magic_tokens("app_other")) == 1
     store.close()
+
+
+def _entry_values(n: int) -> dict[str, Any]:
+    return {
+        "at": float(n),
+        "app_id": "app_x",
+        "method": "POST",
+        "path": "/v1/auth/sessions/verify",
+        "operation_id": "VerifySession",
+        "status": 200,
+        "duration_ms": 0.1,
+        "injected": False,
+        "error_type": "",
+    }
+
+
+def test_the_journal_shows_exactly_its_newest_entries_however_the_store_trims(
+    store_url: str,
+) -> None:
+    store = open_store(store_url)
+    journal = SharedJournal(store.backend, size=10)  # type: ignore[attr-defined]
+    try:
+        made = [
+            journal.record(body={"n": n}, response={"ok": n}, **_entry_values(n)).seq
+            for n in range(10 + TRIM_EVERY + 7)
+        ]
+        shown = journal.entries(app_id="app_x")
+        assert [e.seq for e in shown] == made[-10:]
+        assert [e.body for e in shown] == [{"n": n} for n in range(TRIM_EVERY + 7, TRIM_EVERY + 17)]
+        assert shown[-1].response == {"ok": TRIM_EVERY + 16}
+        if store_url.startswith("sqlite"):  # trimmed TRIM_EVERY at a time: never far past 10
+            path = store_url.removeprefix("sqlite:///")
+            with sqlite3.connect(path) as db:
+                (rows,) = db.execute(
+                    "SELECT count(*) FROM records WHERE app='journal:app_x' AND kind='entry'"
+                ).fetchone()
+            assert 10 <= rows < 10 + TRIM_EVERY
+    finally:
+        store.close()
+
+
+def test_a_journal_body_json_cannot_read_exactly_is_kept_as_it_was_sent(store_url: str) -> None:
+    store = open_store(store_url)
+    journal = SharedJournal(store.backend, size=10)  # type: ignore[attr-defined]
+    odd = {"big": 2**70, "lone": "\udc80", "digits": "1" * 30, "neg": -(2**63) - 1}
+    try:
+        journal.record(body=odd, response=[odd], **_entry_values(1))
+        (entry,) = journal.entries(app_id="app_x")
+        assert entry.body == odd
+        assert entry.response == [odd]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("store_engine", ["sqlite"])
+def test_sqlite_compare_and_set_of_many_reports_each_one(store_url: str) -> None:
+    store = open_store(store_url)
+    backend = store.backend  # type: ignore[attr-defined]
+    try:
+        for key in "abc":
+            backend.put("app_x", "thing", key, f"{key}0")
+        backend.put("app_x", "thing", "b", "changed meanwhile")
+        done = backend.put_if_many(
+            "app_x", "thing", [("a", "a0", "a1"), ("b", "b0", "b1"), ("c", "c0", "c1")]
+        )
+        assert done == [True, False, True]
+        assert [backend.get("app_x", "thing", k) for k in "abc"] == [
+            "a1",
+            "changed meanwhile",
+            "c1",
+        ]
+    finally:
+        store.close()
