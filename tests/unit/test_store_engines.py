@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -19,7 +21,7 @@ from mock_server.models import MagicToken
 from mock_server.outbox import Message
 from mock_server.shared import SharedJournal
 from mock_server.store import Store, StoreUrl, open_store, parse_store_url
-from mock_server.store.sqlite_store import SCHEMA_VERSION, TRIM_EVERY
+from mock_server.store.sqlite_store import CHECKPOINT_SECONDS, SCHEMA_VERSION, TRIM_EVERY
 from tests.stores import free_port
 from tests.unit.test_cli import TIMEOUT, _env
 
@@ -332,3 +334,24 @@ def test_sqlite_compare_and_set_of_many_reports_each_one(store_url: str) -> None
         ]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("store_engine", ["sqlite"])
+def test_sqlite_checkpoints_in_the_background_not_in_a_commit(store_url: str) -> None:
+    path = Path(store_url.removeprefix("sqlite:///"))
+    store = open_store(store_url)
+    backend = store.backend  # type: ignore[attr-defined]
+    try:
+        assert backend._db.execute("PRAGMA wal_autocheckpoint").fetchone() == (0,)
+        before = path.stat().st_size
+        with backend.batch():
+            for n in range(400):
+                backend.put("app_x", "thing", str(n), "x" * 1000)
+        assert path.stat().st_size == before  # the pages are in the WAL only
+        deadline, tick = time.monotonic() + 10 * CHECKPOINT_SECONDS, threading.Event()
+        while path.stat().st_size < before + 300_000 and time.monotonic() < deadline:
+            tick.wait(0.05)
+        assert path.stat().st_size >= before + 300_000  # copied by the checkpointing thread
+    finally:
+        store.close()
+    assert not backend._checkpointer.is_alive()
