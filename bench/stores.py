@@ -128,7 +128,9 @@ def measure_stores(
             workers = 1 + n % 2
             beside = measure_floor()
             row = _cell(runner, key, threads, name, url.format(n=n), workers, log).to_json()
-            row.update(floor_ok_rps=beside.load.ok_rps, floor_p99_ms=beside.load.p99_ms)
+            row.update(
+                floor_ok_rps=round(beside.load.ok_rps, 1), floor_p99_ms=round(beside.load.p99_ms, 3)
+            )
             rows.append(row)
             if name == "redis":
                 _flush(url)

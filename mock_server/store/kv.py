@@ -92,7 +92,8 @@ class Backend(Protocol):
 
     def append(self, app: str, kind: str, counter: str, head: str, tail: str, keep: int) -> int:
         """Number a new value from ``counter`` and store ``head + seq + tail`` under the
-        zero-padded seq, dropping the kind's oldest beyond ``keep``; the seq (one round trip)."""
+        zero-padded seq, dropping the kind's oldest beyond ``keep`` a few dozen at a time (a
+        reader takes the newest ``keep``); the seq (one round trip)."""
         ...
 
     def values(self, app: str, kind: str) -> list[str]:

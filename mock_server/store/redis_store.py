@@ -23,6 +23,7 @@ from .kv import KvStore
 PREFIX = "mk:"
 LOCK_KEY = PREFIX + "lock"
 LOCK_SECONDS = 30
+TRIM_EVERY = 64  # an appended kind's oldest are removed this many at a time, as on SQLite (V15)
 _PUT = """
 if redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
@@ -71,7 +72,7 @@ local key = string.format('%015d', seq)
 redis.call('HSET', KEYS[1], key, ARGV[1] .. seq .. ARGV[2])
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[4]), key)
 local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
-if over > 0 then
+if over >= tonumber(ARGV[4]) then
   local old = redis.call('ZRANGE', KEYS[2], 0, over - 1)
   redis.call('HDEL', KEYS[1], unpack(old))
   redis.call('ZREM', KEYS[2], unpack(old))
@@ -231,7 +232,7 @@ class RedisBackend:
 
     def append(self, app: str, kind: str, counter: str, head: str, tail: str, keep: int) -> int:
         keys = [_hash(app, kind), _order(app, kind), f"{PREFIX}counter:{counter}", PREFIX + "seq"]
-        return int(self._script(self._append, *keys, head, tail, keep, keys=4))
+        return int(self._script(self._append, *keys, head, tail, keep, TRIM_EVERY, keys=4))
 
     def keys(self, app: str, kind: str) -> list[str]:
         return cast(list[str], self.client.zrange(_order(app, kind), 0, -1))
