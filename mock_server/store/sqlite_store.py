@@ -1,10 +1,12 @@
 """``sqlite:///file.db``: the state in one SQLite file, written through (issue 15).
 
 WAL mode; every change is committed before the call that made it returns, so an answer is
-sent only for state on disk and ``kill -9`` loses nothing acknowledged. Each process has one
-writer connection, used by one thread at a time, and a reader connection per thread: in WAL
-mode a read sees the last commit and is never blocked by a write, in this process or another
-(docs/decisions.md V11). :meth:`atomic` is a ``BEGIN IMMEDIATE`` transaction on the writer
+sent only for state on disk and ``kill -9`` loses nothing acknowledged, except a verify's
+activity, written within half a second (V3, V15). Each process has one writer connection, used
+by one thread at a time, and a reader connection per thread: in WAL mode a read sees the last
+commit and is never blocked by a write, in this process or another (docs/decisions.md V11).
+Writer processes take turns on an ``flock`` of ``FILE.db.lock``, and a thread of each process
+checkpoints the WAL every second (V15, V20). :meth:`atomic` is a ``BEGIN IMMEDIATE`` transaction on the writer
 (exclusive among threads and processes, re-entrant within a thread); what a thread reads
 inside it goes through the writer, so it sees its own changes. The schema is versioned in
 ``PRAGMA user_version``; :data:`MIGRATIONS` takes an older file to the current version at
