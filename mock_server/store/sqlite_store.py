@@ -6,8 +6,9 @@ activity, written within half a second (V3, V15). Each process has one writer co
 by one thread at a time, and a reader connection per thread: in WAL mode a read sees the last
 commit and is never blocked by a write, in this process or another (docs/decisions.md V11).
 Writer processes take turns on an ``flock`` of ``FILE.db.lock``, and a thread of each process
-checkpoints the WAL every second (V15, V20). :meth:`atomic` is a ``BEGIN IMMEDIATE`` transaction on the writer
-(exclusive among threads and processes, re-entrant within a thread); what a thread reads
+checkpoints the WAL every second (V15, V20). :meth:`atomic` is a ``BEGIN IMMEDIATE``
+transaction on the writer (exclusive among threads and processes, re-entrant within a
+thread); what a thread reads
 inside it goes through the writer, so it sees its own changes. The schema is versioned in
 ``PRAGMA user_version``; :data:`MIGRATIONS` takes an older file to the current version at
 open, and a file from a newer version is refused.
