@@ -14,10 +14,10 @@ import dataclasses
 import datetime as _dt
 import json
 import secrets
-import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -145,19 +145,22 @@ class MetaView:
 
     def __init__(self, backend: Backend) -> None:
         self._backend = backend
-        self._local = threading.local()
+        # The pinned values of this thread's request, or of this call on the loop (V21).
+        self._values: ContextVar[dict[str, str | None] | None] = ContextVar(
+            "meta_pinned", default=None
+        )
 
     @contextmanager
     def _pin(self) -> Iterator[object]:
-        if getattr(self._local, "values", None) is not None:
+        if self._values.get() is not None:
             yield self
             return
         found = self._backend.get_many(GLOBAL, META, list(self.NAMES))
-        self._local.values = dict(zip(self.NAMES, found, strict=True))
+        token = self._values.set(dict(zip(self.NAMES, found, strict=True)))
         try:
             yield self
         finally:
-            self._local.values = None
+            self._values.reset(token)
 
     def pinned(self) -> AbstractContextManager[object]:
         """Read the values once for the block (re-entrant)."""
@@ -165,7 +168,7 @@ class MetaView:
 
     def get(self, name: str) -> str | None:
         """A meta value: the pinned one inside :meth:`pinned`, else the store's."""
-        values = getattr(self._local, "values", None)
+        values = self._values.get()
         if values is not None and name in values:
             found: str | None = values[name]
             return found
@@ -174,7 +177,7 @@ class MetaView:
     def put(self, backend: Backend, name: str, value: str) -> None:
         """Store a meta value through ``backend`` (the writer's own); the pinned one follows."""
         backend.put(GLOBAL, META, name, value)
-        values = getattr(self._local, "values", None)
+        values = self._values.get()
         if values is not None:
             values[name] = value
 
@@ -194,7 +197,7 @@ class SharedClock(ControllableClock):
         super().__init__(source)
         self._backend = backend
         self.view = MetaView(backend)
-        self._changing = threading.local()
+        self._changing: ContextVar[bool] = ContextVar("clock_changing", default=False)
         self._parsed: tuple[str | None, _Reading] = (None, (_dt.timedelta(0), None))
 
     def pinned(self) -> AbstractContextManager[object]:
@@ -203,7 +206,7 @@ class SharedClock(ControllableClock):
 
     def now(self) -> _dt.datetime:
         """The fake's current instant, as every process sharing the store sees it."""
-        if getattr(self._changing, "active", False):
+        if self._changing.get():
             return super().now()
         offset, frozen = self._read()
         if frozen is not None:
@@ -234,11 +237,11 @@ class SharedClock(ControllableClock):
     def _change(self) -> Iterator[None]:
         with self._backend.transaction():
             self._offset, self._frozen_at = self._read(fresh=True)
-            self._changing.active = True
+            changing = self._changing.set(True)
             try:
                 yield
             finally:
-                self._changing.active = False
+                self._changing.reset(changing)
                 frozen = None if self._frozen_at is None else self._frozen_at.timestamp()
                 saved = {"offset": self._offset.total_seconds(), "frozen_at": frozen}
                 self.view.put(self._backend, CLOCK, json.dumps(saved))

@@ -11,9 +11,11 @@ How a request is served:
   journal as under Flask, without Flask's routing, contexts and response objects. The answer
   carries the same headers as Flask's (``Content-Type``, ``X-Moonkey-Mock-Now``, the reply's
   own).
-  On a store across the network (Redis) the same path runs in a worker thread instead, so
-  concurrent calls' round trips overlap rather than holding the loop one after another
-  (docs/decisions.md V14).
+  On a store across the network (Redis) the same path runs on the loop in a greenlet of its
+  own (:mod:`mock_server.store.loop_io`): where it waits for Redis it steps aside and the loop
+  serves other connections, so concurrent calls' round trips overlap on one thread
+  (docs/decisions.md V21; a store the loop cannot reach, Redis over TLS, uses worker threads
+  as V14 did).
 * **Everything else, in a worker thread.** The control API, the fake identity provider, paths
   no operation matches, and *every* API call while a fault rule is armed go to the whole Flask
   app (with :class:`~mock_server.drops.DropMiddleware`) in a pool of ``threads`` threads, so
@@ -63,6 +65,7 @@ from mock_server.drops import ConnectionDropped
 from mock_server.errors import RequestTooLarge
 from mock_server.pipeline import Plane, answer_bytes, handle, now_header
 from mock_server.router import Route
+from mock_server.store import loop_io
 
 from .waitress_server import CHANNEL_TIMEOUT, MAX_HEADER_BYTES, MAX_WIRE_BODY
 
@@ -70,6 +73,7 @@ Environ = dict[str, Any]
 Answer = tuple[int, list[tuple[str, str]], bytes]
 Found = tuple[Route, dict[str, str]]
 SERVER_NAME = "moonkey-mock"
+TO_THREAD = object()  # a call on the loop that the whole app answers, in a pool thread
 LINGER_SECONDS = 2.0  # after a last answer, what the client still sends is read and dropped
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
@@ -189,7 +193,10 @@ class NativeServer:
         self.api = ApiPath(app)
         # A store across the network (Redis): its calls run in the pool, where their round
         # trips overlap, instead of holding the loop for each one (V14).
-        self.offload = bool(getattr(getattr(self.state.store, "backend", None), "remote", False))
+        backend = getattr(self.state.store, "backend", None)
+        self.offload = bool(getattr(backend, "remote", False))
+        # ... and on the loop, stepping aside while Redis answers, where the loop reaches it (V21)
+        self.on_loop = self.offload and getattr(backend, "loop_address", None) is not None
         self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="moonkey-mock")
         self.sock = sock if sock is not None else _listen(host, port)
         self.sock.setblocking(False)
@@ -229,6 +236,9 @@ class NativeServer:
         self._server = await self.loop.create_server(
             lambda: Connection(self), sock=self.sock, backlog=1024
         )
+        activity = self._activity()
+        if activity is not None and not self.offload:  # SQLite: its calls run here, so does
+            activity.run_on(self.loop)  # the activity's flush, a chunk at a time (V22)
         self.loop.call_later(1.0, self._sweep)
         await self._stop.wait()
 
@@ -250,6 +260,10 @@ class NativeServer:
         # may interrupt this thread inside a store transaction (a worker that raised there was
         # never woken and outlived its parent).
 
+    def _activity(self) -> Any:
+        """The store's buffered activity (V3), if it coalesces it."""
+        return getattr(self.state.store, "activity", None)
+
     def _wake(self) -> None:
         if self._stop is not None:
             self._stop.set()
@@ -263,6 +277,10 @@ class NativeServer:
             self._server.close()
             self._server = None
         self.sock.close()
+        for part in (getattr(self.state.store, "backend", None), self._activity()):
+            leave_loop = getattr(part, "leave_loop", None)
+            if leave_loop is not None:  # the store's connection and flush on this loop (V21, V22)
+                leave_loop()
         if not self.loop.is_closed() and not self.loop.is_running():
             self.loop.run_until_complete(asyncio.sleep(0))  # let the transports close
             self.loop.close()
@@ -328,6 +346,19 @@ class NativeServer:
             if found is not None:
                 return self.api.answer(found, environ, body)
             return self.wsgi(environ)
+
+    def loop_call(self, environ: Environ, body: bytes, path: str) -> Answer | object | None:
+        """A call on a remote store, on the loop (:mod:`loop_io`): the API path without Flask
+        while no rule is armed, else :data:`TO_THREAD` (the whole app runs in a thread)."""
+        try:
+            with self.state.clock.pinned():  # the store's clock and rules: one read (V1)
+                found = self.api.inline(environ["REQUEST_METHOD"], path)
+                if found is None:
+                    return TO_THREAD
+                return self.api.answer(found, environ, body)
+        except Exception as error:  # noqa: BLE001 - the store is away: outside the pipeline
+            self.state.record_crash(error)
+            return 500, [("Content-Type", "text/plain")], b"Internal Server Error"
 
     def wsgi(self, environ: Environ) -> Answer | None:
         """The whole Flask app, in a worker thread (None: the call is dropped)."""
@@ -614,6 +645,9 @@ class Connection(asyncio.Protocol):
         path = environ["PATH_INFO"]
         if not path.isascii():  # PATH_INFO holds the bytes as latin-1, as WSGI says
             path = path.encode("latin-1").decode("utf-8", "replace")
+        if server.on_loop:
+            self._on_loop(environ, body, path, keep_alive)
+            return
         if server.offload:
             self._to_thread(server.threaded, environ, body, path, keep_alive=keep_alive)
             return
@@ -632,6 +666,23 @@ class Connection(asyncio.Protocol):
             self.transport.pause_reading()
         future = server.loop.run_in_executor(server.pool, call, *args)
         future.add_done_callback(lambda done: self._threaded(done, keep_alive))
+
+    def _on_loop(self, environ: Environ, body: bytes, path: str, keep_alive: bool) -> None:
+        """Answer by :meth:`NativeServer.loop_call` on the loop; this connection reads on after."""
+        server = self.server
+        self.busy = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+        done = loop_io.spawn(server.loop, server.loop_call, environ, body, path)
+        done.add_done_callback(lambda called: self._called(called, environ, keep_alive))
+
+    def _called(self, done: asyncio.Future[Any], environ: Environ, keep_alive: bool) -> None:
+        if not done.cancelled() and done.exception() is None and done.result() is TO_THREAD:
+            server = self.server
+            future = server.loop.run_in_executor(server.pool, server.wsgi, environ)
+            future.add_done_callback(lambda called: self._threaded(called, keep_alive))
+            return
+        self._threaded(done, keep_alive)
 
     def _threaded(self, done: asyncio.Future[Answer | None], keep_alive: bool) -> None:
         self.busy = False

@@ -12,11 +12,13 @@ are written before their answer as before (decision V3).
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import os
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
@@ -24,6 +26,7 @@ from mock_server.models import Session
 
 FLUSH_SECONDS = 0.5  # how often the buffered activity is written (a kill -9 loses at most this)
 FLUSH_TRIES = 4  # compare-and-set rounds in one flush before a change waits for the next one
+LOOP_CHUNK = 16  # sessions written per step of a flush on the loop: a request waits one at most
 
 # This process's id, kept by a fork hook: asking the kernel on each touch was 2% of a verify.
 _process = [os.getpid()]
@@ -34,6 +37,7 @@ Times = tuple[int, int]  # (last_active_at, updated_at)
 # Writes buffered times: given (app, [(session_id, times)]), the session ids it could not write
 # because another change came in between (they are tried again, read afresh).
 Writer = Callable[[str, list[tuple[str, Times]]], list[str]]
+Work = deque[tuple[str, list[tuple[str, Times]]]]  # (app, sessions) chunks a flush still writes
 
 
 class ActivityBuffer:
@@ -48,6 +52,8 @@ class ActivityBuffer:
         self._pid = _process[0]
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None  # flushing on a loop, not a thread
+        self._work: Work = deque()
         atexit.register(_flush_at_exit, weakref.ref(self))
 
     def _forked(self) -> None:
@@ -58,6 +64,7 @@ class ActivityBuffer:
             self._lock = threading.Lock()
             self._flushing = threading.Lock()
             self._thread = None
+            self._loop, self._work = None, deque()
 
     def touch(self, session: Session, now: int) -> Session:
         """Record activity at ``now``; the session as a read in this process now sees it."""
@@ -66,7 +73,7 @@ class ActivityBuffer:
         with self._lock:
             held = self._pending.get(key, (0, 0))
             self._pending[key] = (max(held[0], now), max(held[1], now))
-            if self._thread is None and not self._stop.is_set():
+            if self._thread is None and self._loop is None and not self._stop.is_set():
                 self._thread = threading.Thread(
                     target=self._run, name="moonkey-mock-activity", daemon=True
                 )
@@ -135,9 +142,67 @@ class ActivityBuffer:
                 self._pending[key] = (max(now[0], active), max(now[1], updated))
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._stop.wait(self._interval) and self._loop is None:
             with contextlib.suppress(Exception):  # the store is away: the times stay buffered
                 self.flush()
+        self._thread = None
+
+    # --- flushing on the native server's loop (V22) ---------------------------------------
+
+    def run_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Flush from ``loop``, :data:`LOOP_CHUNK` sessions per callback, instead of a thread.
+
+        For a store whose calls run on the loop (SQLite): a flushing thread took the interpreter
+        lock from the loop at each of its store calls, and held it up to the switch interval.
+        Called on the loop's thread; a flushing thread already started ends at its next wake.
+        """
+        self._forked()
+        self._loop = loop
+        loop.call_later(self._interval, self._tick)
+
+    def leave_loop(self) -> None:
+        """Stop flushing on the loop (it is closing); what a flush had left is buffered again
+        and the next touch starts the thread. Called on the loop's thread."""
+        self._loop = None
+        self._requeue()
+
+    def _requeue(self) -> None:
+        """What a flush on the loop has not written yet goes back to the buffer."""
+        work, self._work = self._work, deque()
+        for app_id, items in work:
+            self._merge({(app_id, session_id): times for session_id, times in items})
+
+    def _tick(self) -> None:
+        if self._loop is None or self._stop.is_set():
+            return
+        with self._lock:
+            taken, self._pending = self._pending, {}
+        by_app: dict[str, list[tuple[str, Times]]] = {}
+        for (app_id, session_id), times in taken.items():
+            by_app.setdefault(app_id, []).append((session_id, times))
+        for app_id, items in by_app.items():
+            for start in range(0, len(items), LOOP_CHUNK):
+                self._work.append((app_id, items[start : start + LOOP_CHUNK]))
+        self._step()
+
+    def _step(self) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        if not self._work:
+            loop.call_later(self._interval, self._tick)
+            return
+        app_id, items = self._work.popleft()
+        try:
+            with self._flushing:
+                raced = set(self._writer(app_id, items))
+        except Exception:  # noqa: BLE001 - the store is away: everything waits for the next tick
+            self._work.appendleft((app_id, items))
+            self._requeue()
+            loop.call_later(self._interval, self._tick)
+            return
+        self._merge({(app_id, k): times for k, times in items if k in raced})  # read next time
+        loop.call_soon(self._step)
 
     def close(self) -> None:
         """Stop the flushing thread and write what is buffered."""

@@ -10,15 +10,20 @@ its holder is killed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any, cast
 
 import redis
 
+from . import loop_io
 from .kv import KvStore
+from .redis_loop import LoopConnection, loop_address, open_loop_connection
 
 PREFIX = "mk:"
 LOCK_KEY = PREFIX + "lock"
@@ -129,16 +134,22 @@ class RedisBackend:
         self._append = self.client.register_script(_APPEND)
         self._local = threading.local()
         self._process = threading.RLock()
+        # The transaction depth of this thread, or of this call on the loop (each has its own).
+        self._depth: ContextVar[int] = ContextVar("redis_transaction_depth", default=0)
+        # Calls run on the native server's loop (loop_io) share one connection there (V21).
+        self.loop_address = loop_address(pool)
+        self._on_loop: LoopConnection | None = None
+        self._opening: asyncio.Future[LoopConnection] | None = None
 
     @contextmanager
     def _tx(self) -> Iterator[object]:
-        depth = getattr(self._local, "depth", 0)
+        depth = self._depth.get()
         if depth:
-            self._local.depth = depth + 1
+            token = self._depth.set(depth + 1)
             try:
                 yield self
             finally:
-                self._local.depth -= 1
+                self._depth.reset(token)
             return
         with self._process:  # threads of this process queue here, not on the server
             lock = self.client.lock(
@@ -146,11 +157,11 @@ class RedisBackend:
             )
             if not lock.acquire():
                 raise TimeoutError("the Redis store's lock was held for too long")
-            self._local.depth = 1
+            token = self._depth.set(1)  # inside, a call on the loop never steps aside (V21)
             try:
                 yield self
             finally:
-                self._local.depth = 0
+                self._depth.reset(token)
                 lock.release()
 
     def transaction(self) -> AbstractContextManager[object]:
@@ -190,7 +201,12 @@ class RedisBackend:
     def _direct(self, *args: Any) -> Any:
         """One command on this thread's own connection, without the pool's and the retry
         machinery (the hot path's reads: V6); a broken connection is retried through the pool.
-        The connection is the thread's for its life, outside the pool (V4), closed with it."""
+        The connection is the thread's for its life, outside the pool (V4), closed with it.
+
+        A call on the native server's loop (:mod:`loop_io`) outside a transaction sends it on
+        the loop's connection instead and steps aside until the reply comes (V21)."""
+        if self.loop_address is not None and not self._depth.get() and loop_io.can_wait():
+            return self._on_loop_call(args)
         held: _Held | None = getattr(self._local, "held", None)
         if held is None or held.pid != os.getpid():
             pool = self.client.connection_pool
@@ -203,6 +219,26 @@ class RedisBackend:
         except (redis.ConnectionError, redis.TimeoutError):
             conn.disconnect()
             return self.client.execute_command(*args)
+
+    def _on_loop_call(self, args: tuple[Any, ...]) -> Any:
+        connection = self._on_loop
+        if connection is None or connection.lost or connection.pid != os.getpid():
+            connection = self._open_on_loop(self.loop_address)
+        return loop_io.wait(connection.call(args))
+
+    def _open_on_loop(self, address: dict[str, Any] | None) -> LoopConnection:
+        """The loop's connection, opened once however many calls ask for it meanwhile."""
+        opening = self._opening
+        if opening is None:
+            opening = asyncio.ensure_future(open_loop_connection(address))
+            self._opening = opening
+        try:
+            connection = loop_io.wait(opening)
+        finally:
+            if self._opening is opening:
+                self._opening = None
+        self._on_loop = connection
+        return connection
 
     def _script(self, script: Any, *keys_and_args: Any, keys: int = 3) -> Any:
         """``EVALSHA`` of a registered script on the thread's connection (loaded on NOSCRIPT)."""
@@ -263,7 +299,15 @@ class RedisBackend:
         if names:
             self.client.delete(*names)
 
+    def leave_loop(self) -> None:
+        """Close the loop's connection (the native server, before it closes its loop)."""
+        connection, self._on_loop = self._on_loop, None
+        if connection is not None and connection.pid == os.getpid():
+            with contextlib.suppress(RuntimeError):  # its loop is closed already
+                connection.close()
+
     def close(self) -> None:
+        self.leave_loop()
         self.client.close()
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -151,3 +152,97 @@ def test_two_native_workers_both_answer_and_share_fault_rules(tmp_path: Path) ->
     finally:
         server.stop()
     assert server.process.returncode == 0  # SIGTERM: every worker stopped cleanly
+
+
+RACERS = 16
+
+
+@pytest.fixture(params=["redis-two-serves", "redis-workers", "sqlite-workers"])
+def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """Two processes on one store, as two URLs: two ``serve`` on one Redis, or ``--workers 2``
+    (one URL; the kernel hands each new connection to either worker)."""
+    from tests.stores import url_for
+
+    engine, _, how = str(request.param).partition("-")
+    base = request.getfixturevalue("redis_base") if engine == "redis" else None
+    store = url_for(engine, tmp_path, base)
+    if how == "two-serves":
+        first, a = _start(store)
+        second, b = _start(store)
+        yield a, b
+        first.stop()
+        second.stop()
+        return
+    server, url = _start(store, "--workers", "2")
+    yield url, url
+    server.stop()
+
+
+def _race(
+    bases: tuple[str, str], path: str, body: dict[str, str], method: str = "POST"
+) -> list[int]:
+    """The same call ``RACERS`` times at once, half on each process; their statuses."""
+    start = threading.Barrier(RACERS)
+
+    def call(n: int) -> int:
+        start.wait(timeout=TIMEOUT)
+        url = bases[n % 2] + path
+        return requests.request(method, url, json=body, headers=AUTH, timeout=TIMEOUT).status_code
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        return list(pool.map(call, range(RACERS)))
+
+
+def _outbox(base: str, email: str) -> dict[str, str]:
+    found = requests.get(f"{base}/_mock/outbox", params={"to": email}, timeout=TIMEOUT)
+    (message,) = found.json()["messages"]
+    return dict(message)
+
+
+def test_two_processes_spend_a_code_and_a_magic_link_once(pair: tuple[str, str]) -> None:
+    a, b = pair
+    assert _post(a, "/v1/auth/otps/email/login_or_create", {"email": "c@x.test"}).ok
+    code = _outbox(b, "c@x.test")["code"]
+    statuses = _race(pair, "/v1/auth/otps/verify", {"email": "c@x.test", "code": code})
+    assert statuses.count(200) == 1, statuses
+    assert all(400 <= status < 500 for status in statuses if status != 200), statuses
+
+    assert _post(b, "/v1/auth/magic_links/email/login_or_create", {"email": "m@x.test"}).ok
+    token = _outbox(a, "m@x.test")["token"]
+    statuses = _race(pair, "/v1/auth/magic_links/verify", {"token": token})
+    assert statuses.count(200) == 1, statuses
+    assert set(statuses) <= {200, 400}, statuses
+
+
+def test_two_processes_keep_a_users_session_list_exact(pair: tuple[str, str]) -> None:
+    a, b = pair
+    with ThreadPoolExecutor(8) as pool:
+        made = list(
+            pool.map(
+                lambda n: _post(pair[n % 2], "/_mock/sessions", {"email": "s@x.test"}).json(),
+                range(12),
+            )
+        )
+    user_ids = {m["session"]["user_id"] for m in made}
+    assert len(user_ids) == 1, user_ids
+    gone, kept = made[:6], made[6:]
+
+    def churn(n: int) -> int:
+        if n < len(gone):  # revoke one, on either process, while the others verify
+            body = {"session_token": gone[n]["session_token"]}
+            url = pair[n % 2] + "/v1/auth/sessions/delete"
+            return requests.delete(url, json=body, headers=AUTH, timeout=TIMEOUT).status_code
+        body = {"session_token": kept[n % len(kept)]["session_token"]}
+        return _post(pair[n % 2], "/v1/auth/sessions/verify", body).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(churn, range(30))) == {200}
+    expected = sorted(m["session"]["id"] for m in kept)
+    for base in (a, b):
+        listed = requests.get(
+            f"{base}/v1/auth/sessions/list",
+            params={"user_id": next(iter(user_ids))},
+            headers=AUTH,
+            timeout=TIMEOUT,
+        )
+        assert sorted(s["id"] for s in listed.json()["sessions"]) == expected
