@@ -237,8 +237,8 @@ class NativeServer:
             lambda: Connection(self), sock=self.sock, backlog=1024
         )
         activity = self._activity()
-        if activity is not None and not self.offload:  # SQLite: its calls run here, so does
-            activity.run_on(self.loop)  # the activity's flush, a chunk at a time (V22)
+        if activity is not None and (self.on_loop or not self.offload):  # where calls run, the
+            activity.run_on(self.loop, steps_aside=self.on_loop)  # flush runs (V22)
         self.loop.call_later(1.0, self._sweep)
         await self._stop.wait()
 

@@ -21,8 +21,11 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from mock_server.models import Session
+
+from . import loop_io
 
 FLUSH_SECONDS = 0.5  # how often the buffered activity is written (a kill -9 loses at most this)
 FLUSH_TRIES = 4  # compare-and-set rounds in one flush before a change waits for the next one
@@ -53,6 +56,7 @@ class ActivityBuffer:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None  # flushing on a loop, not a thread
+        self._steps_aside = False
         self._work: Work = deque()
         atexit.register(_flush_at_exit, weakref.ref(self))
 
@@ -149,15 +153,17 @@ class ActivityBuffer:
 
     # --- flushing on the native server's loop (V22) ---------------------------------------
 
-    def run_on(self, loop: asyncio.AbstractEventLoop) -> None:
+    def run_on(self, loop: asyncio.AbstractEventLoop, *, steps_aside: bool = False) -> None:
         """Flush from ``loop``, :data:`LOOP_CHUNK` sessions per callback, instead of a thread.
 
-        For a store whose calls run on the loop (SQLite): a flushing thread took the interpreter
-        lock from the loop at each of its store calls, and held it up to the switch interval.
-        Called on the loop's thread; a flushing thread already started ends at its next wake.
+        A flushing thread took the interpreter lock from the loop whenever the loop let go of
+        it, and held it up to the switch interval (5 ms). ``steps_aside``: each chunk is
+        written in a call of its own (:mod:`loop_io`) that steps aside while the store answers
+        (Redis, V21); else it is written inline (SQLite). Called on the loop's thread; a
+        flushing thread already started ends at its next wake.
         """
         self._forked()
-        self._loop = loop
+        self._loop, self._steps_aside = loop, steps_aside
         loop.call_later(self._interval, self._tick)
 
     def leave_loop(self) -> None:
@@ -192,16 +198,33 @@ class ActivityBuffer:
         if not self._work:
             loop.call_later(self._interval, self._tick)
             return
-        app_id, items = self._work.popleft()
+        app_id, items = self._work[0]  # stays queued until written: leave_loop requeues it
+        if self._steps_aside:
+            written = loop_io.spawn(loop, self._writer, app_id, items)
+            written.add_done_callback(lambda done: self._stepped(items, done.exception(), done))
+            return
         try:
             with self._flushing:
-                raced = set(self._writer(app_id, items))
-        except Exception:  # noqa: BLE001 - the store is away: everything waits for the next tick
+                raced = self._writer(app_id, items)
+        except Exception as error:  # noqa: BLE001 - the store is away: see _stepped
+            self._stepped(items, error, None)
+            return
+        self._stepped(items, None, raced)
+
+    def _stepped(
+        self, items: list[tuple[str, Times]], error: BaseException | None, raced: Any
+    ) -> None:
+        loop = self._loop
+        if loop is None or not self._work or self._work[0][1] is not items:
+            return  # the loop was left meanwhile: the chunk was requeued
+        app_id, _ = self._work.popleft()
+        if error is not None:  # the store is away: everything waits for the next tick
             self._work.appendleft((app_id, items))
             self._requeue()
             loop.call_later(self._interval, self._tick)
             return
-        self._merge({(app_id, k): times for k, times in items if k in raced})  # read next time
+        lost = set(raced.result() if isinstance(raced, asyncio.Future) else raced)
+        self._merge({(app_id, k): times for k, times in items if k in lost})  # read next time
         loop.call_soon(self._step)
 
     def close(self) -> None:

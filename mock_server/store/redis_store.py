@@ -205,7 +205,7 @@ class RedisBackend:
 
         A call on the native server's loop (:mod:`loop_io`) outside a transaction sends it on
         the loop's connection instead and steps aside until the reply comes (V21)."""
-        if self.loop_address is not None and not self._depth.get() and loop_io.can_wait():
+        if self.steps_aside():
             return self._on_loop_call(args)
         held: _Held | None = getattr(self._local, "held", None)
         if held is None or held.pid != os.getpid():
@@ -220,11 +220,19 @@ class RedisBackend:
             conn.disconnect()
             return self.client.execute_command(*args)
 
+    def steps_aside(self) -> bool:
+        """Whether a command sent now goes on the loop's connection, the call stepping aside
+        (a call on the loop, outside a transaction: V21)."""
+        return self.loop_address is not None and not self._depth.get() and loop_io.can_wait()
+
     def _on_loop_call(self, args: tuple[Any, ...]) -> Any:
+        return loop_io.wait(self._loop_connection().call(args))
+
+    def _loop_connection(self) -> LoopConnection:
         connection = self._on_loop
         if connection is None or connection.lost or connection.pid != os.getpid():
             connection = self._open_on_loop(self.loop_address)
-        return loop_io.wait(connection.call(args))
+        return connection
 
     def _open_on_loop(self, address: dict[str, Any] | None) -> LoopConnection:
         """The loop's connection, opened once however many calls ask for it meanwhile."""
@@ -255,12 +263,21 @@ class RedisBackend:
         return bool(self._put_if(keys=[_hash(app, kind)], args=[key, expected, value]))
 
     def put_if_many(self, app: str, kind: str, changes: list[tuple[str, str, str]]) -> list[bool]:
-        """:meth:`put_if` of each ``(key, expected, value)``, in one round trip."""
+        """:meth:`put_if` of each ``(key, expected, value)``, in one round trip (on the loop's
+        connection, the call stepping aside, when :meth:`steps_aside`)."""
         for _ in range(2):
-            pipe = self.client.pipeline(transaction=False)
-            for key, expected, value in changes:
-                pipe.evalsha(self._put_if.sha, 1, _hash(app, kind), key, expected, value)
+            commands = [
+                ("EVALSHA", self._put_if.sha, 1, _hash(app, kind), key, expected, value)
+                for key, expected, value in changes
+            ]
             try:
+                if self.steps_aside():
+                    connection = self._loop_connection()
+                    replies = [connection.call(command) for command in commands]
+                    return [bool(done) for done in loop_io.wait(asyncio.gather(*replies))]
+                pipe = self.client.pipeline(transaction=False)
+                for command in commands:
+                    pipe.execute_command(*command)
                 return [bool(done) for done in pipe.execute()]
             except redis.exceptions.NoScriptError:  # the server's scripts were flushed
                 self.client.script_load(_PUT_IF)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from mock_server.models import Factor, Session
+from mock_server.store import loop_io
 from mock_server.store.activity import LOOP_CHUNK, ActivityBuffer, Times
 
 INTERVAL = 0.02
@@ -41,6 +42,8 @@ class Recorder:
         self.failing = False
 
     def __call__(self, app_id: str, items: list[tuple[str, Times]]) -> list[str]:
+        if loop_io.can_wait():  # a chunk in a call of its own: it steps aside, as on Redis
+            loop_io.wait(asyncio.ensure_future(asyncio.sleep(0.001)))
         if self.failing:
             raise ConnectionError("the store is away")
         self.threads.add(threading.current_thread().name)
@@ -65,12 +68,18 @@ def _settle(loop: asyncio.AbstractEventLoop, seconds: float = INTERVAL * 6) -> N
     loop.run_until_complete(asyncio.sleep(seconds))
 
 
+@pytest.fixture(params=[False, True], ids=["inline", "stepping-aside"])
+def steps_aside(request: pytest.FixtureRequest) -> bool:
+    """Chunks written inline (SQLite) or in calls that step aside (Redis)."""
+    return bool(request.param)
+
+
 def test_a_flush_on_the_loop_writes_a_chunk_per_step_on_the_loops_thread(
-    loop: asyncio.AbstractEventLoop,
+    loop: asyncio.AbstractEventLoop, steps_aside: bool
 ) -> None:
     writer = Recorder()
     buffer = ActivityBuffer(writer, interval=INTERVAL)
-    buffer.run_on(loop)
+    buffer.run_on(loop, steps_aside=steps_aside)
     for n in range(LOOP_CHUNK * 2 + 3):
         buffer.touch(_session(n), 100 + n)
     buffer.touch(_session(0, app_id="app_b"), 7)
@@ -85,11 +94,11 @@ def test_a_flush_on_the_loop_writes_a_chunk_per_step_on_the_loops_thread(
 
 
 def test_a_lost_race_or_an_error_is_written_at_a_later_tick(
-    loop: asyncio.AbstractEventLoop,
+    loop: asyncio.AbstractEventLoop, steps_aside: bool
 ) -> None:
     writer = Recorder()
     buffer = ActivityBuffer(writer, interval=INTERVAL)
-    buffer.run_on(loop)
+    buffer.run_on(loop, steps_aside=steps_aside)
     writer.raced = {"sess_1"}
     writer.failing = True
     buffer.touch(_session(1), 50)
