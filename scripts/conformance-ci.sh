@@ -7,7 +7,10 @@
 #      deployment: the tests that need a control are skipped with reasons, codes come from the
 #      fake's console log, and the hygiene rules run (no /_mock/, no default key);
 #   4. plain schemathesis (`st run openapi.yaml`, default checks, the shipped schemathesis.toml)
-#      against the first `moonkey-mock serve`.
+#      against the first `moonkey-mock serve`;
+#   5. against `moonkey-mock serve --store redis://…` (a throw-away redis-server on loopback;
+#      skipped with a line when redis-server is not installed): the native server's calls on
+#      the loop that step aside while Redis answers (docs/decisions.md V21).
 # Reports (JUnit XML + per-rule summaries) go to reports/. Servers are killed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -92,3 +95,20 @@ timed no-control "$BIN/moonkey-mock" conformance --target "$URL" --api-key "$KEY
 # 4. plain schemathesis, as a user would run it (fixed seed: the same cases every CI run)
 timed plain-schemathesis "$BIN/st" run openapi.yaml --url "$SERVE_URL" \
   -H "Authorization: Bearer $SERVE_KEY" --seed 1 --no-color
+
+# 5. a fake on Redis: the API path on the loop, stepping aside while Redis answers (V21)
+if command -v redis-server >/dev/null 2>&1; then
+  REDIS_PORT=$("$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --dir "$WORK" >"$WORK/redis.log" 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 1 100); do
+    "$BIN/python" -c "import redis; redis.Redis(port=$REDIS_PORT).ping()" 2>/dev/null && break
+    sleep 0.1
+  done
+  start_fake redis --store "redis://127.0.0.1:$REDIS_PORT/0"
+  # shellcheck disable=SC2046
+  timed redis "$BIN/moonkey-mock" conformance --target "$URL" --api-key "$KEY" \
+    --moonkey-public-token "$PUBLIC" -m "not hygiene" -q $(reports redis) "${EXTRA[@]}"
+else
+  echo "conformance-ci: redis-server is not installed: no run on a Redis store"
+fi

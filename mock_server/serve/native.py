@@ -191,11 +191,11 @@ class NativeServer:
         self.app = app
         self.state = state_of(app)
         self.api = ApiPath(app)
-        # A store across the network (Redis): its calls run in the pool, where their round
-        # trips overlap, instead of holding the loop for each one (V14).
+        # A store across the network (Redis): its calls must not hold the loop for each round
+        # trip. They run on the loop, stepping aside while Redis answers (V21), or in the pool
+        # where the loop cannot reach Redis (TLS: V14).
         backend = getattr(self.state.store, "backend", None)
         self.offload = bool(getattr(backend, "remote", False))
-        # ... and on the loop, stepping aside while Redis answers, where the loop reaches it (V21)
         self.on_loop = self.offload and getattr(backend, "loop_address", None) is not None
         self.pool = ThreadPoolExecutor(max(1, threads), thread_name_prefix="moonkey-mock")
         self.sock = sock if sock is not None else _listen(host, port)

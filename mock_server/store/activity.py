@@ -21,7 +21,6 @@ import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from typing import Any
 
 from mock_server.models import Session
 
@@ -201,18 +200,18 @@ class ActivityBuffer:
         app_id, items = self._work[0]  # stays queued until written: leave_loop requeues it
         if self._steps_aside:
             written = loop_io.spawn(loop, self._writer, app_id, items)
-            written.add_done_callback(lambda done: self._stepped(items, done.exception(), done))
+            written.add_done_callback(lambda done: self._stepped(items, *_outcome(done)))
             return
         try:
             with self._flushing:
                 raced = self._writer(app_id, items)
         except Exception as error:  # noqa: BLE001 - the store is away: see _stepped
-            self._stepped(items, error, None)
+            self._stepped(items, error, [])
             return
         self._stepped(items, None, raced)
 
     def _stepped(
-        self, items: list[tuple[str, Times]], error: BaseException | None, raced: Any
+        self, items: list[tuple[str, Times]], error: BaseException | None, raced: list[str]
     ) -> None:
         loop = self._loop
         if loop is None or not self._work or self._work[0][1] is not items:
@@ -223,7 +222,7 @@ class ActivityBuffer:
             self._requeue()
             loop.call_later(self._interval, self._tick)
             return
-        lost = set(raced.result() if isinstance(raced, asyncio.Future) else raced)
+        lost = set(raced)
         self._merge({(app_id, k): times for k, times in items if k in lost})  # read next time
         loop.call_soon(self._step)
 
@@ -234,6 +233,12 @@ class ActivityBuffer:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
         self.flush()
+
+
+def _outcome(done: asyncio.Future[list[str]]) -> tuple[BaseException | None, list[str]]:
+    """A written chunk's error, or the sessions that lost their race."""
+    error = done.exception()
+    return (error, []) if error is not None else (None, done.result())
 
 
 def _flush_at_exit(ref: weakref.ReferenceType[ActivityBuffer]) -> None:
