@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from mock_server.models import App
+from mock_server.models import App, Factor, Session
 from mock_server.state import MockState
+from mock_server.store import loop_io
 
 
 class Api:
@@ -91,3 +93,31 @@ def latest_code(state: MockState, to: str) -> str:
     message = state.outbox.latest(to=to)
     assert message is not None, f"nothing was sent to {to}"
     return message.code
+
+
+def session_record(name: str, app_id: str, user_id: str = "user_1", active: int = 0) -> Session:
+    """A stored session ``sess_{name}`` (token ``token_{name}``) with one email factor."""
+    factor = Factor("email", "otp", "email_x", "email", 0)
+    return Session(
+        session_id=f"sess_{name}",
+        app_id=app_id,
+        user_id=user_id,
+        token=f"token_{name}",
+        started_at=0,
+        expires_at=10**9,
+        last_active_at=active,
+        updated_at=active,
+        created_at=0,
+        factors=(factor,),
+    )
+
+
+def run_spawned(loop: asyncio.AbstractEventLoop, *calls: Any) -> list[Any]:
+    """Spawn each ``(function, *args)`` on ``loop`` (:func:`loop_io.spawn`) and run the loop
+    until all end; their results, an error as its value."""
+
+    async def main() -> list[Any]:
+        futures = [loop_io.spawn(loop, call, *args) for call, *args in calls]
+        return list(await asyncio.gather(*futures, return_exceptions=True))
+
+    return loop.run_until_complete(main())

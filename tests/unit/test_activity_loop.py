@@ -9,27 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from mock_server.models import Factor, Session
+from mock_server.models import Session
 from mock_server.store import loop_io
 from mock_server.store.activity import LOOP_CHUNK, ActivityBuffer, Times
+from tests.helpers import session_record
 
 INTERVAL = 0.02
 
 
 def _session(n: int, app_id: str = "app_a") -> Session:
-    factor = Factor("email", "otp", "email_x", "email", 0)
-    return Session(
-        session_id=f"sess_{n}",
-        app_id=app_id,
-        user_id="user_1",
-        token=f"token_{n}",
-        started_at=0,
-        expires_at=10**9,
-        last_active_at=0,
-        updated_at=0,
-        created_at=0,
-        factors=(factor,),
-    )
+    return session_record(str(n), app_id)
 
 
 class Recorder:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import pytest
 
 from mock_server.store import loop_io
+from tests.helpers import run_spawned
 
 T = TypeVar("T")
 
@@ -23,16 +24,6 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
     created.close()
 
 
-def _run(loop: asyncio.AbstractEventLoop, *calls: Any) -> list[Any]:
-    """Spawn each ``(function, *args)`` on ``loop``; their results (errors as values)."""
-
-    async def main() -> list[Any]:
-        futures = [loop_io.spawn(loop, call, *args) for call, *args in calls]
-        return list(await asyncio.gather(*futures, return_exceptions=True))
-
-    return loop.run_until_complete(main())
-
-
 def _later(loop: asyncio.AbstractEventLoop, value: T, delay: float = 0.0) -> asyncio.Future[T]:
     future: asyncio.Future[T] = loop.create_future()
     loop.call_later(delay, future.set_result, value)
@@ -40,7 +31,7 @@ def _later(loop: asyncio.AbstractEventLoop, value: T, delay: float = 0.0) -> asy
 
 
 def test_spawn_returns_the_call_result_with_its_arguments(loop: asyncio.AbstractEventLoop) -> None:
-    assert _run(loop, (lambda a, b: a + b, 2, 3), (lambda: "none",)) == [5, "none"]
+    assert run_spawned(loop, (lambda a, b: a + b, 2, 3), (lambda: "none",)) == [5, "none"]
 
 
 def test_spawned_calls_interleave_where_they_wait(loop: asyncio.AbstractEventLoop) -> None:
@@ -52,7 +43,7 @@ def test_spawned_calls_interleave_where_they_wait(loop: asyncio.AbstractEventLoo
         order.append(f"{name} resumes")
         return got
 
-    assert _run(loop, (call, "slow", 0.05), (call, "fast", 0.0)) == ["slow", "fast"]
+    assert run_spawned(loop, (call, "slow", 0.05), (call, "fast", 0.0)) == ["slow", "fast"]
     assert order == ["slow starts", "fast starts", "fast resumes", "slow resumes"]
 
 
@@ -77,7 +68,7 @@ def test_an_awaited_error_is_raised_in_the_call_and_can_be_caught(
     def raising() -> None:
         raise ValueError("the call's own")
 
-    results = _run(loop, (caught,), (uncaught,), (raising,))
+    results = run_spawned(loop, (caught,), (uncaught,), (raising,))
     assert results[0] == "caught gone"
     assert isinstance(results[1], ConnectionError)
     assert isinstance(results[2], ValueError)
@@ -95,7 +86,7 @@ def test_context_variables_are_per_call_across_interleaving(
         loop_io.wait(_later(loop, None, delay))
         return before, var.get()
 
-    results = _run(loop, (call, "a", 0.03), (call, "b", 0.0), (call, "c", 0.01))
+    results = run_spawned(loop, (call, "a", 0.03), (call, "b", 0.0), (call, "c", 0.01))
     assert results == [("unset", "a"), ("unset", "b"), ("unset", "c")]
     assert var.get() == "unset"  # the loop's own context saw none of it
 
@@ -109,4 +100,4 @@ def test_wait_outside_a_spawned_call_is_refused() -> None:
 
 
 def test_can_wait_inside_a_spawned_call(loop: asyncio.AbstractEventLoop) -> None:
-    assert _run(loop, (loop_io.can_wait,)) == [True]
+    assert run_spawned(loop, (loop_io.can_wait,)) == [True]

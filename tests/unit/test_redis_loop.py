@@ -13,6 +13,7 @@ import redis
 
 from mock_server.store import loop_io
 from mock_server.store.redis_store import RedisBackend
+from tests.helpers import run_spawned
 
 APP = "app_loop"
 
@@ -40,14 +41,6 @@ def loop(backend: RedisBackend) -> Iterator[asyncio.AbstractEventLoop]:
     created.close()
 
 
-def _run(loop: asyncio.AbstractEventLoop, *calls: Any) -> list[Any]:
-    async def main() -> list[Any]:
-        futures = [loop_io.spawn(loop, call, *args) for call, *args in calls]
-        return list(await asyncio.gather(*futures, return_exceptions=True))
-
-    return loop.run_until_complete(main())
-
-
 def test_calls_on_the_loop_share_one_connection_and_interleave(
     backend: RedisBackend, loop: asyncio.AbstractEventLoop
 ) -> None:
@@ -60,7 +53,7 @@ def test_calls_on_the_loop_share_one_connection_and_interleave(
         order.append(f"{n} has")
         return found
 
-    assert _run(loop, *[(read, n) for n in range(4)]) == [["v", None]] * 4
+    assert run_spawned(loop, *[(read, n) for n in range(4)]) == [["v", None]] * 4
     assert order[:4] == [f"{n} asks" for n in range(4)]  # each stepped aside for its reply
     on_three = [c for c in backend.client.client_list() if str(c["db"]) == "3"]
     assert len(on_three) <= 2  # the loop's one and the pool's (this listing): not one per call
@@ -69,7 +62,7 @@ def test_calls_on_the_loop_share_one_connection_and_interleave(
 def test_the_loop_connection_uses_the_urls_database(
     backend: RedisBackend, loop: asyncio.AbstractEventLoop, redis_base: str
 ) -> None:
-    seq = _run(loop, (backend.append, APP, "entry", "c", '{"seq":', ',"x":1}', 10))
+    seq = run_spawned(loop, (backend.append, APP, "entry", "c", '{"seq":', ',"x":1}', 10))
     assert seq == [1]
     on_three = redis.Redis.from_url(redis_base + "/3", decode_responses=True)
     assert on_three.hvals(f"mk:{APP}:entry") == ['{"seq":1,"x":1}']
@@ -80,9 +73,9 @@ def test_a_flushed_script_is_loaded_again_on_the_loop(
     backend: RedisBackend, loop: asyncio.AbstractEventLoop
 ) -> None:
     append = (backend.append, APP, "entry", "c", '{"seq":', "}", 10)
-    assert _run(loop, append) == [1]
+    assert run_spawned(loop, append) == [1]
     backend.client.script_flush()
-    assert _run(loop, append) == [2]
+    assert run_spawned(loop, append) == [2]
 
 
 def test_a_call_in_a_transaction_does_not_step_aside(
@@ -100,7 +93,7 @@ def test_a_call_in_a_transaction_does_not_step_aside(
         order.append("other starts")
         backend.get_many(APP, "kind", ["b"])
 
-    assert _run(loop, (compound,), (other,)) == [None, None]
+    assert run_spawned(loop, (compound,), (other,)) == [None, None]
     assert order == ["compound in", "compound out", "other starts"]
 
 
@@ -126,13 +119,13 @@ def test_a_lost_connection_fails_its_calls_and_the_next_one_reconnects(
     (failed,) = loop.run_until_complete(main())
     assert isinstance(failed, redis.ConnectionError)
     backend.put(APP, "kind", "k", "back")
-    assert _run(loop, (backend.get_many, APP, "kind", ["k"])) == [["back"]]
+    assert run_spawned(loop, (backend.get_many, APP, "kind", ["k"])) == [["back"]]
 
 
 def test_an_error_reply_is_redis_pys_exception(
     backend: RedisBackend, loop: asyncio.AbstractEventLoop
 ) -> None:
     backend.client.set("mk:text", "x")
-    (error,) = _run(loop, (backend._direct, "HGET", "mk:text", "field"))
+    (error,) = run_spawned(loop, (backend._direct, "HGET", "mk:text", "field"))
     assert isinstance(error, redis.ResponseError)
     assert "WRONGTYPE" in str(error)

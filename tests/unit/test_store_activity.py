@@ -20,9 +20,10 @@ import pytest
 import redis
 
 from mock_server import MockConfig, create_app, state_of
-from mock_server.models import Factor, Session
+from mock_server.models import Session
 from mock_server.store import open_store
 from mock_server.store.kv import KvStore
+from tests.helpers import session_record
 from tests.stores import url_for
 
 APP = "app_test"
@@ -30,19 +31,7 @@ ROUND_TRIPS_PER_VERIFY = 3  # meta (clock, rules, apps version), session with it
 
 
 def _session(n: int, active: int = 100) -> Session:
-    factor = Factor("email", "otp", "email_x", "email", 0)
-    return Session(
-        session_id=f"sess_{n}",
-        app_id=APP,
-        user_id="user_1",
-        token=f"token_{n}",
-        started_at=0,
-        expires_at=10**9,
-        last_active_at=active,
-        updated_at=active,
-        created_at=0,
-        factors=(factor,),
-    )
+    return session_record(str(n), APP, active=active)
 
 
 @pytest.fixture

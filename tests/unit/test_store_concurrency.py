@@ -12,6 +12,7 @@ import pytest
 
 from mock_server.models import Factor, Session
 from mock_server.store import InMemoryStore, Store, open_store
+from tests.helpers import session_record
 from tests.stores import ENGINES
 
 APP = "app_test"
@@ -21,19 +22,7 @@ T = TypeVar("T")
 
 
 def _session(thread: int, n: int) -> Session:
-    factor = Factor("email", "otp", "email_x", "email", 0)
-    return Session(
-        session_id=f"sess_{thread}_{n}",
-        app_id=APP,
-        user_id=f"user_{n % 5}",
-        token=f"token_{thread}_{n}",
-        started_at=0,
-        expires_at=10**9,
-        last_active_at=0,
-        updated_at=0,
-        created_at=0,
-        factors=(factor,),
-    )
+    return session_record(f"{thread}_{n}", APP, user_id=f"user_{n % 5}")
 
 
 @pytest.fixture(params=ENGINES)
