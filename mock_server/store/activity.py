@@ -123,11 +123,8 @@ class ActivityBuffer:
                 if not taken:
                     return
                 retry: dict[Key, Times] = {}
-                by_app: dict[str, list[tuple[str, Times]]] = {}
-                for (app_id, session_id), times in taken.items():
-                    by_app.setdefault(app_id, []).append((session_id, times))
                 try:
-                    for app_id, items in by_app.items():
+                    for app_id, items in _by_app(taken).items():
                         held = dict(items)
                         for session_id in self._writer(app_id, items):
                             retry[(app_id, session_id)] = held[session_id]
@@ -182,10 +179,7 @@ class ActivityBuffer:
             return
         with self._lock:
             taken, self._pending = self._pending, {}
-        by_app: dict[str, list[tuple[str, Times]]] = {}
-        for (app_id, session_id), times in taken.items():
-            by_app.setdefault(app_id, []).append((session_id, times))
-        for app_id, items in by_app.items():
+        for app_id, items in _by_app(taken).items():
             for start in range(0, len(items), LOOP_CHUNK):
                 self._work.append((app_id, items[start : start + LOOP_CHUNK]))
         self._step()
@@ -233,6 +227,14 @@ class ActivityBuffer:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
         self.flush()
+
+
+def _by_app(taken: dict[Key, Times]) -> dict[str, list[tuple[str, Times]]]:
+    """Buffered times grouped by app, as a writer takes them."""
+    by_app: dict[str, list[tuple[str, Times]]] = {}
+    for (app_id, session_id), times in taken.items():
+        by_app.setdefault(app_id, []).append((session_id, times))
+    return by_app
 
 
 def _outcome(done: asyncio.Future[list[str]]) -> tuple[BaseException | None, list[str]]:
