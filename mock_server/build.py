@@ -75,18 +75,23 @@ def build_state(
         state.store.put_app(default_app(config, state.now_ts()))
         if seed is not None:
             try:
-                apply_seed(state, seed)
+                state.store.run(lambda: apply_seed(state, seed))
             except ApiError as error:  # a start-up error, not a traceback
                 raise ValueError(f"seed file {config.seed_file}: {error.detail}") from None
     else:
         if given_ids is None and seed_text is not None:
             # Each start on a stored state (a restart, or one of --workers) draws its own
             # sequence: the same seeded ids again would overwrite stored sessions.
-            with store.atomic():
-                starts = int(store.get_meta("starts") or 0) + 1
-                store.put_meta("starts", str(starts))
-            ids.reseed(f"{seed_text}#{starts}")
+            ids.reseed(f"{seed_text}#{store.run(lambda: _count_start(store))}")
     return state
+
+
+def _count_start(store: Store) -> int:
+    """This start's number on a stored state (one change: two starting at once count two)."""
+    with store.atomic():
+        starts = int(store.get_meta("starts") or 0) + 1
+        store.put_meta("starts", str(starts))
+    return starts
 
 
 def _shared_parts(

@@ -61,7 +61,8 @@ def blueprint(state: MockState) -> Blueprint:
     @bp.route("/v1/auth/oauth/<name>/callback", methods=["GET", "POST"])
     def callback(name: str) -> BaseResponse:
         try:
-            return redirect(oauth.callback(state, name, request.values.to_dict()), 302)
+            values = request.values.to_dict()
+            return redirect(state.store.run(lambda: oauth.callback(state, name, values)), 302)
         except Exception as error:  # noqa: BLE001 - the pipeline's one error path
             return render(error_reply(state, error))
 
@@ -73,9 +74,7 @@ def _authorize(state: MockState, name: str, rest: str) -> BaseResponse:
     if rest.strip("/") != idp.authorize_path:
         raise NotFound(f"The fake {idp.title} serves its authorize page at {idp.page_path()}")
     if request.method == "POST":
-        with state.store.atomic():  # one answer per state, even when two arrive at once
-            _, pending, _ = oauth.authorization(state, name, request.values.to_dict())
-            return redirect(_answer(state, pending), 302)
+        return redirect(state.store.run(lambda: _consented(state, name)), 302)
     oauth.authorization(state, name, request.args.to_dict())
     page = PAGE.format(
         title=escape(idp.title),
@@ -85,6 +84,13 @@ def _authorize(state: MockState, name: str, rest: str) -> BaseResponse:
         name=escape(DEFAULT_NAME),
     )
     return Response(page, status=200, mimetype="text/html")
+
+
+def _consented(state: MockState, name: str) -> str:
+    """The form's answer as one change: one answer per state, even when two arrive at once."""
+    with state.store.atomic():
+        _, pending, _ = oauth.authorization(state, name, request.values.to_dict())
+        return _answer(state, pending)
 
 
 def _answer(state: MockState, pending: OAuthState) -> str:

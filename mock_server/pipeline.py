@@ -208,7 +208,8 @@ def _handle(
         app = plane.authenticate(state, op, req)
         query = plane.validators.query(op, req.args)
         inputs = Inputs(app, read_body(plane, op, req), query, path, req)
-        reply = plane.invoke(state, handler, inputs)
+        # one change of the store: on Redis run again when another process came between (V23)
+        reply = state.store.run(lambda: plane.invoke(state, handler, inputs))
     except Exception as error:  # noqa: BLE001 - the one error path
         reply = error_reply(state, error)
     if reply.raw is not None:

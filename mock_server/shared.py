@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import json
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 import orjson
 
@@ -42,9 +43,23 @@ from mock_server.outbox import Message, Outbox
 from mock_server.store.codec import decode, encode
 from mock_server.store.kv import APP, APPS_VERSION, GLOBAL, META, Backend
 
+R = TypeVar("R")
+P = ParamSpec("P")
+
 CLOCK = "clock"
 SEQUENCE = "outbox_seq"
 POLL_SECONDS = 0.02  # how often a waiting outbox reader looks for another process's messages
+
+
+def _one_change(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
+    """The method as one change of its ``_backend`` (:meth:`Backend.run`): part of the running
+    one, else its own, run again whole on Redis when another process came between (V23)."""
+
+    @functools.wraps(method)
+    def change(shared: Any, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return cast(R, shared._backend.run(lambda: method(shared, *args, **kwargs)))
+
+    return change
 
 
 def _box(app_id: str) -> str:
@@ -59,7 +74,11 @@ class SharedOutbox(Outbox):
         self._backend = backend
 
     def add(self, message: Message) -> None:
-        """Record a message (trimming the app's oldest beyond ``size``) and wake waiters."""
+        """Record a message (trimming the app's oldest beyond ``size``) and wake waiters, once
+        the running change commits: a change run again sends its message once (V23)."""
+        self._backend.after_commit(lambda: self._add(message))
+
+    def _add(self, message: Message) -> None:
         b, box = self._backend, _box(message.app_id)
         seq = b.incr(SEQUENCE)
         with b.batch():  # a trim racing another process's is harmless
@@ -121,6 +140,7 @@ class SharedOutbox(Outbox):
                 self._waiting -= 1
         return self.messages(app_id, to, kind)
 
+    @_one_change
     def clear(self, app_id: str | None = None) -> None:
         """Forget all messages, or one app's."""
         b = self._backend
@@ -246,6 +266,7 @@ class SharedClock(ControllableClock):
                 saved = {"offset": self._offset.total_seconds(), "frozen_at": frozen}
                 self.view.put(self._backend, CLOCK, json.dumps(saved))
 
+    @_one_change
     def shift(
         self, delta: _dt.timedelta, *, within: tuple[_dt.datetime, _dt.datetime] | None = None
     ) -> _dt.datetime:
@@ -253,21 +274,25 @@ class SharedClock(ControllableClock):
         with self._change():
             return super().shift(delta, within=within)
 
+    @_one_change
     def move_to(self, when: _dt.datetime, *, freeze: bool | None = None) -> _dt.datetime:
         """Jump to ``when`` for every process."""
         with self._change():
             return super().move_to(when, freeze=freeze)
 
+    @_one_change
     def freeze(self) -> _dt.datetime:
         """Stop the clock for every process."""
         with self._change():
             return super().freeze()
 
+    @_one_change
     def unfreeze(self) -> _dt.datetime:
         """Let the clock run again for every process."""
         with self._change():
             return super().unfreeze()
 
+    @_one_change
     def reset(self) -> _dt.datetime:
         """Back to the source's time, running, for every process."""
         with self._change():
@@ -378,6 +403,7 @@ class SharedFaults(Faults):
             rule.remaining, rule.fired = saved["remaining"], saved["fired"]
             rule.hits = deque(saved["hits"])
 
+    @_one_change
     def add(self, rule: Rule) -> Rule:
         """Activate ``rule`` for every process."""
         with self._backend.transaction():
@@ -388,6 +414,7 @@ class SharedFaults(Faults):
         self._sync()
         return rule
 
+    @_one_change
     def remove(self, rule_id: str) -> Rule | None:
         """Deactivate one rule everywhere; None when unknown."""
         with self._backend.transaction():
@@ -403,6 +430,7 @@ class SharedFaults(Faults):
             return None
         return found if found is not None else _rule_from(text)
 
+    @_one_change
     def clear(self, app_id: str | None = None) -> int:
         """Remove every rule (or one app's) everywhere; the count removed."""
         with self._backend.transaction():
@@ -416,6 +444,7 @@ class SharedFaults(Faults):
         super().clear(app_id)  # releases calls held here by rules already spent
         return len(gone)
 
+    @_one_change
     def views(self, app_id: str | None = None) -> list[Json]:
         """The rules (or one app's) as JSON, with the counters every process shares."""
         with self._backend.transaction():
@@ -429,6 +458,7 @@ class SharedFaults(Faults):
         self._sync()
         return super().fire(call, now, rng)
 
+    @_one_change
     def _decide(self, rule: Rule, now: Callable[[], float], rng: Chance) -> float | None:
         """Decide inside the store's transaction on the shared counters, then save them."""
         with self._backend.transaction():
@@ -545,6 +575,7 @@ class SharedJournal(Journal):
     def _known_logs(self) -> list[str]:
         return ["", *self._backend.keys(GLOBAL, APP)]  # "": calls no app was found for
 
+    @_one_change
     def clear(self, app_id: str | None = None) -> None:
         """Drop all entries, or one app's."""
         with self._backend.transaction():

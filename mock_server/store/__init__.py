@@ -8,8 +8,9 @@ so apps never see each other's records. Compound read-modify-write steps run ins
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from mock_server.models import (
     App,
@@ -31,12 +32,19 @@ from .url import StoreUrl, open_store, parse_store_url
 
 __all__ = ["InMemoryStore", "Store", "StoreUrl", "open_store", "parse_store_url"]
 
+T = TypeVar("T")
+
 
 class Store(Protocol):
     """What domain code may ask of the state."""
 
     def atomic(self) -> AbstractContextManager[object]:
         """A re-entrant lock held across a compound operation."""
+        ...
+
+    def run(self, change: Callable[[], T]) -> T:
+        """``change()`` (an API call, a control, a fault's firing) as one compound change:
+        on Redis one transaction, run again when another process wrote what it read (V23)."""
         ...
 
     # apps

@@ -9,11 +9,13 @@ together or not at all, and a single-use ``take_*`` removes a record for one cal
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import replace
-from typing import Protocol, TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from mock_server.models import (
     App,
@@ -34,6 +36,8 @@ from .activity import ActivityBuffer, Times
 from .codec import decode, encode
 
 T = TypeVar("T")
+R = TypeVar("R")
+P = ParamSpec("P")
 APPS_KEPT = 8192  # apps remembered per process while the apps version stays (V5)
 ACTIVITY_CHUNK = 64  # sessions written per compare-and-set round of a flush (V15)
 GLOBAL = ""  # the app of records that belong to no app: apps, their keys, meta values
@@ -64,6 +68,15 @@ class Backend(Protocol):
     durable: bool
 
     def transaction(self) -> AbstractContextManager[object]: ...
+    def run(self, change: Callable[[], T]) -> T:
+        """``change()``, its ``transaction()`` blocks one transaction; on Redis run again when
+        another process wrote what it read before it committed (V23)."""
+        ...
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Do ``action`` once the running transaction commits (at once where it cannot fail)."""
+        ...
+
     def batch(self) -> AbstractContextManager[object]:
         """Group writes that need no isolation: one commit in SQLite, nothing in Redis."""
         ...
@@ -154,6 +167,17 @@ def _merge_activity(raw: str, times: Times) -> str | None:
     return encode(merged)
 
 
+def _compound(method: Callable[Concatenate[KvStore, P], R]) -> Callable[Concatenate[KvStore, P], R]:
+    """A verb of several reads and writes as one change (:meth:`Backend.run`): part of the
+    running one, else one of its own (run again on Redis when another process came between)."""
+
+    @functools.wraps(method)
+    def change(store: KvStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return store.backend.run(lambda: method(store, *args, **kwargs))
+
+    return change
+
+
 def _norm_email(email: str) -> str:
     return email.strip().lower()
 
@@ -206,6 +230,10 @@ class KvStore:
         """The backend's (re-entrant) transaction."""
         return self.backend.transaction()
 
+    def run(self, change: Callable[[], T]) -> T:
+        """``change()`` as one compound change (:meth:`Backend.run`)."""
+        return self.backend.run(change)
+
     def close(self) -> None:
         """Write the buffered activity, then release the backend's connections."""
         if self.activity is not None:
@@ -220,6 +248,7 @@ class KvStore:
         raw = self.backend.get_via(app_id, index, kind, key)
         return None if raw is None else decode(model, raw)
 
+    @_compound
     def _pop(self, model: type[T], app_id: str, kind: str, key: str) -> T | None:
         with self.atomic():
             raw = self.backend.pop(app_id, kind, key)
@@ -265,17 +294,20 @@ class KvStore:
         """A value of the store's own (the signing keys)."""
         return self.backend.get(GLOBAL, META, name)
 
+    @_compound
     def put_meta(self, name: str, value: str) -> None:
         """Set a value of the store's own."""
         with self.atomic():
             self.backend.put(GLOBAL, META, name, value)
 
+    @_compound
     def init_meta(self, name: str, value: str) -> str:
         """Set ``name`` unless set (the first process wins); its value afterwards."""
         with self.atomic():
             return self.backend.put_new(GLOBAL, META, name, value)
 
     # --- apps ----------------------------------------------------------------------------
+    @_compound
     def put_app(self, app: App) -> None:
         """Insert or replace an app and re-index its keys."""
         b = self.backend
@@ -306,6 +338,7 @@ class KvStore:
         """The app owning public ``token``."""
         return self._app_by(PUBLIC, token)
 
+    @_compound
     def delete_app(self, app_id: str) -> App | None:
         """Remove an app and everything it owns."""
         with self.atomic():
@@ -323,6 +356,7 @@ class KvStore:
         return self._all(App, GLOBAL, APP)
 
     # --- users ---------------------------------------------------------------------------
+    @_compound
     def put_user(self, user: User) -> None:
         """Insert or replace a user and re-index its emails, phone numbers and wallets."""
         b, a = self.backend, user.app_id
@@ -375,6 +409,7 @@ class KvStore:
         """The user owning an ``email_…``, ``pn_…``, ``totp_…`` or wallet id."""
         return self._via(User, app_id, METHOD, USER, method_id)
 
+    @_compound
     def delete_user(self, app_id: str, user_id: str) -> User | None:
         """Remove a user with its sessions and pending passcodes."""
         b = self.backend
@@ -404,6 +439,7 @@ class KvStore:
         return self._all(User, app_id, USER)
 
     # --- sessions ------------------------------------------------------------------------
+    @_compound
     def put_session(self, session: Session) -> None:
         """Insert or replace a session (a new token replaces the old one's index entry)."""
         b, a = self.backend, session.app_id
@@ -459,6 +495,7 @@ class KvStore:
             user = self.get_user(app_id, session.user_id)
         return session, user
 
+    @_compound
     def delete_session(self, app_id: str, session_id: str) -> Session | None:
         """Remove a session; returns it, or None when it was not there (so never twice)."""
         b = self.backend
@@ -484,6 +521,7 @@ class KvStore:
         return self.backend.count(app_id, SESSION)
 
     # --- one-time credentials ------------------------------------------------------------
+    @_compound
     def put_otp(self, otp: OtpChallenge) -> None:
         """Store the pending passcode of a method (replacing any earlier one)."""
         with self.atomic():
@@ -493,11 +531,13 @@ class KvStore:
         """The pending passcode of a method, or None."""
         return self._get(OtpChallenge, app_id, OTP, method_id)
 
+    @_compound
     def delete_otp(self, app_id: str, method_id: str) -> None:
         """Forget the pending passcode of a method."""
         with self.atomic():
             self.backend.pop(app_id, OTP, method_id)
 
+    @_compound
     def put_magic_token(self, magic: MagicToken) -> None:
         """Store a magic-link token."""
         with self.atomic():
@@ -505,6 +545,7 @@ class KvStore:
             if magic.request_origin_token:
                 self.backend.put(magic.app_id, ORIGIN, magic.request_origin_token, magic.token)
 
+    @_compound
     def take_magic_token(self, app_id: str, token: str) -> MagicToken | None:
         """Remove and return a magic-link token (single use)."""
         with self.atomic():
@@ -517,6 +558,7 @@ class KvStore:
         """The magic token started with ``request_origin_token`` (still unused), or None."""
         return self._via(MagicToken, app_id, ORIGIN, MAGIC, origin_token)
 
+    @_compound
     def put_oauth_token(self, oauth: OAuthToken) -> None:
         """Store an internal OAuth token."""
         with self.atomic():
@@ -526,6 +568,7 @@ class KvStore:
         """Remove and return an OAuth token (single use)."""
         return self._pop(OAuthToken, app_id, OAUTH, token)
 
+    @_compound
     def put_magic_outcome(self, magic: MagicToken) -> None:
         """Remember a redeemed token for polling by its ``request_origin_token``."""
         with self.atomic():
@@ -535,6 +578,7 @@ class KvStore:
         """Remove and return the redeemed token polled by ``origin_token`` (one-time)."""
         return self._pop(MagicToken, app_id, OUTCOME, origin_token)
 
+    @_compound
     def put_oauth_state(self, pending: OAuthState) -> None:
         """Store (or update) a pending OAuth login by its ``state``."""
         with self.atomic():
@@ -549,6 +593,7 @@ class KvStore:
         return self._pop(OAuthState, app_id, OAUTH_STATE, state)
 
     # --- webauthn ------------------------------------------------------------------------
+    @_compound
     def put_webauthn_challenge(self, challenge: WebauthnChallenge) -> None:
         """Store a pending WebAuthn challenge by its base64url value."""
         with self.atomic():
@@ -575,6 +620,7 @@ class KvStore:
         """The user a wallet ``<chain>:<address>`` is attached to."""
         return self._via(User, app_id, WALLET, USER, address_key)
 
+    @_compound
     def put_wallet_registration(self, registration: WalletRegistration) -> None:
         """Store a pending wallet login (replacing the earlier one of its key)."""
         with self.atomic():
@@ -598,6 +644,7 @@ class KvStore:
         """The user holding the wallet ``wallet_…``, or None."""
         return self._via(User, app_id, WALLET_ID, USER, wallet_id)
 
+    @_compound
     def put_wallet_key(self, key: WalletKey) -> None:
         """Store (or replace) the private key of a managed wallet."""
         with self.atomic():
@@ -615,6 +662,7 @@ class KvStore:
         """A wallet's balance of a token as decimal text, or None when never set."""
         return self.backend.get(app_id, BALANCE, _balance_key(wallet_id, token_symbol))
 
+    @_compound
     def put_balance(self, app_id: str, wallet_id: str, token_symbol: str, amount: str) -> None:
         """Set a wallet's balance of a token (decimal text)."""
         with self.atomic():
@@ -631,6 +679,7 @@ class KvStore:
         return found
 
     # --- wallet import (§10) -----------------------------------------------------------
+    @_compound
     def put_wallet_import_key(self, key: WalletImportKey) -> None:
         """Store a BeginWalletImport key pair by its base64 public key."""
         with self.atomic():
@@ -645,6 +694,7 @@ class KvStore:
         return self._all(WalletImportKey, app_id, WALLET_IMPORT)
 
     # --- transfers -----------------------------------------------------------------------
+    @_compound
     def put_transfer(self, transfer: Transfer) -> None:
         """Insert or replace a transfer (its place in the creation order stays)."""
         with self.atomic():
@@ -659,6 +709,7 @@ class KvStore:
         return self._all(Transfer, app_id, TRANSFER)
 
     # --- whole state ---------------------------------------------------------------------
+    @_compound
     def reset(self, app_id: str | None = None) -> None:
         """Drop every app's records (apps stay), or one app's."""
         with self.atomic():

@@ -8,10 +8,10 @@ Compound read-modify-write steps run inside :meth:`Store.atomic`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from mock_server.models import (
     App,
@@ -27,6 +27,8 @@ from mock_server.models import (
     WalletRegistration,
     WebauthnChallenge,
 )
+
+T = TypeVar("T")
 
 
 def _norm_email(email: str) -> str:
@@ -95,6 +97,10 @@ class InMemoryStore:
     def atomic(self) -> AbstractContextManager[object]:
         """The store's re-entrant lock."""
         return self._lock
+
+    def run(self, change: Callable[[], T]) -> T:
+        """``change()``: its ``atomic()`` blocks hold the lock, so it never runs again."""
+        return change()
 
     def _app_data(self, app_id: str) -> _AppData:
         data = self._data.get(app_id)

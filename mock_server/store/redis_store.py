@@ -3,9 +3,9 @@
 Each ``(app, kind)`` is a hash (key -> JSON) beside a sorted set keeping insertion order, so
 lists come oldest first as in memory. A put and a pop are one Lua script each (atomic on the
 server: a single-use record is handed to one caller only, whichever process asks).
-:meth:`RedisBackend.transaction` is a lock in Redis (``SET NX PX``, re-entrant within a thread)
-held across a compound change, so two processes never interleave one; it expires on its own if
-its holder is killed.
+A compound change is an optimistic transaction (:mod:`.redis_tx`, decision V23): its reads are
+checked and its writes applied by one script at the end, and :meth:`RedisBackend.run` runs the
+change again when another process wrote what it read meanwhile. No lock is taken.
 """
 
 from __future__ import annotations
@@ -13,21 +13,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import random
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 import redis
+
+from mock_server.errors import ServiceUnavailable
 
 from . import loop_io
 from .kv import KvStore
 from .redis_loop import LoopConnection, loop_address, open_loop_connection
+from .redis_tx import COMMIT, GONE, Transaction, digest
 
+T = TypeVar("T")
 PREFIX = "mk:"
-LOCK_KEY = PREFIX + "lock"
-LOCK_SECONDS = 30
+SEQUENCE = PREFIX + "seq"  # numbers every kind's insertion order
+WAIT_SECONDS = 30  # for a free pooled connection
+TRIES = 64  # runs of a change whose reads another process keeps changing (V23)
+_BACKOFF = threading.Event()  # never set: a thread's timed wait between two runs
 TRIM_EVERY = 64  # an appended kind's oldest are removed this many at a time, as on SQLite (V15)
 _PUT = """
 if redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) == 1 then
@@ -105,8 +114,21 @@ def _order(app: str, kind: str) -> str:
     return f"{PREFIX}{app}:{kind}#order"
 
 
+def _app_pattern(app: str) -> str:
+    """The glob matching every key filed under ``app``."""
+    escaped = "".join("\\" + c if c in "*?[]\\" else c for c in app)
+    return f"{PREFIX}{escaped}:*"
+
+
+@dataclass
+class _Scope:
+    """One run of a change: its transaction, begun at its first ``transaction()`` (V23)."""
+
+    tx: Transaction | None = None
+
+
 class RedisBackend:
-    """A redis-py client (hiredis parser) with the scripts and the cross-process lock.
+    """A redis-py client (hiredis parser) with the scripts and optimistic transactions.
 
     The connection pool holds ``connections`` (the server's threads, its event loop and the
     activity flusher); a caller beyond them waits for a free one (decision V4).
@@ -118,7 +140,7 @@ class RedisBackend:
 
     def __init__(self, url: str, connections: int = 16) -> None:
         pool = redis.BlockingConnectionPool.from_url(
-            url, decode_responses=True, max_connections=connections, timeout=LOCK_SECONDS
+            url, decode_responses=True, max_connections=connections, timeout=WAIT_SECONDS
         )
         self.client: Any = redis.Redis(connection_pool=pool)
         try:
@@ -132,68 +154,189 @@ class RedisBackend:
         self._put_if = self.client.register_script(_PUT_IF)
         self._via_with = self.client.register_script(_VIA_WITH)
         self._append = self.client.register_script(_APPEND)
+        self._commit = self.client.register_script(COMMIT)
         self._local = threading.local()
-        self._process = threading.RLock()
-        # The transaction depth of this thread, or of this call on the loop (each has its own).
-        self._depth: ContextVar[int] = ContextVar("redis_transaction_depth", default=0)
+        # The change this thread, or this call on the loop, is running (each has its own).
+        self._scope: ContextVar[_Scope | None] = ContextVar("redis_change", default=None)
         # Calls run on the native server's loop (loop_io) share one connection there (V21).
         self.loop_address = loop_address(pool)
         self._on_loop: LoopConnection | None = None
         self._opening: asyncio.Future[LoopConnection] | None = None
 
+    # --- changes (V23) -----------------------------------------------------------------
+    def run(self, change: Callable[[], T]) -> T:
+        """``change()`` as one transaction, run again while another process wrote what it
+        read before it committed; inside a run already, part of that one.
+
+        The transaction begins at the change's first :meth:`transaction` (what it read before
+        is not checked) and lasts to its end; it commits also when the change raises (an
+        ``Exception``: a wrong passcode's attempt is counted), and its raise follows.
+        """
+        if self._scope.get() is not None:
+            return change()
+        for attempt in range(TRIES):
+            scope = _Scope()
+            token = self._scope.set(scope)
+            failed: Exception | None = None
+            try:
+                result = change()
+            except Exception as error:  # noqa: BLE001 - committed, then raised again
+                failed = error
+            finally:
+                self._scope.reset(token)
+            if self._finish(scope.tx):
+                if failed is not None:
+                    raise failed
+                return result
+            self._pause(attempt)
+        raise ServiceUnavailable(
+            f"Another process changed the records of this call {TRIES} times while it ran; "
+            "try again"
+        )
+
     @contextmanager
-    def _tx(self) -> Iterator[object]:
-        depth = self._depth.get()
-        if depth:
-            token = self._depth.set(depth + 1)
-            try:
-                yield self
-            finally:
-                self._depth.reset(token)
+    def _transaction(self) -> Iterator[object]:
+        scope = self._scope.get()
+        if scope is not None:
+            if scope.tx is None:
+                scope.tx = Transaction()
+            yield self
             return
-        with self._process:  # threads of this process queue here, not on the server
-            lock = self.client.lock(
-                LOCK_KEY, timeout=LOCK_SECONDS, blocking_timeout=LOCK_SECONDS, sleep=0.0005
-            )
-            if not lock.acquire():
-                raise TimeoutError("the Redis store's lock was held for too long")
-            token = self._depth.set(1)  # inside, a call on the loop never steps aside (V21)
-            try:
-                yield self
-            finally:
-                self._depth.reset(token)
-                lock.release()
+        scope = _Scope(Transaction())  # outside a run: one try, refused on a conflict
+        token = self._scope.set(scope)
+        try:
+            yield self
+        finally:
+            self._scope.reset(token)
+            if not self._finish(scope.tx):
+                raise ServiceUnavailable(
+                    "Another process changed the records this change read; try again"
+                )
 
     def transaction(self) -> AbstractContextManager[object]:
-        """The cross-process lock, re-entrant within a thread."""
-        return self._tx()
+        """Begin the run's transaction (:meth:`run`); outside a run, a transaction of its own
+        that commits at the block's end or fails with 503 when another process came between."""
+        return self._transaction()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Do ``action`` once the running transaction commits (now when none runs): what
+        another process must not see of a change run again, a sent message."""
+        tx = self._tx()
+        if tx is None:
+            action()
+        else:
+            tx.after.append(action)
+
+    def _tx(self) -> Transaction | None:
+        scope = self._scope.get()
+        return None if scope is None else scope.tx
+
+    def _finish(self, tx: Transaction | None) -> bool:
+        """Commit ``tx``: False when a read it made answers differently now (nothing written)."""
+        if tx is None:
+            return True
+        if tx.writes and not self._script(self._commit, *tx.script_args(SEQUENCE), keys=0):
+            return False
+        for action in tx.after:
+            action()
+        return True
+
+    def _pause(self, attempt: int) -> None:
+        """A short random wait before a change runs again, longer after each conflict."""
+        delay = random.uniform(0, 0.0005 * min(attempt + 1, 20))
+        if loop_io.can_wait():
+            loop_io.wait(asyncio.sleep(delay))
+        else:
+            _BACKOFF.wait(delay)
+
+    def _read(self, tx: Transaction, hash_name: str, key: str) -> str | None:
+        known, value = tx.known(hash_name, key)
+        if known:
+            return value
+        found = cast(str | None, self._direct("HGET", hash_name, key))
+        tx.seen(hash_name, key, found)
+        return found
+
+    def _list(self, tx: Transaction, app: str, kind: str) -> list[str]:
+        """A kind's keys as the transaction sees them (the store's, checked at commit)."""
+        order = _order(app, kind)
+        stored: list[str] = []
+        if not tx.blank(order):
+            stored = cast(list[str], self._direct("ZRANGE", order, 0, -1))
+            tx.checks += ["K", order, digest(stored)]
+        return tx.replay(_hash(app, kind), stored)
+
+    def _list_values(self, tx: Transaction, app: str, kind: str) -> list[str]:
+        hash_name, order = _hash(app, kind), _order(app, kind)
+        stored: dict[str, str] = {}
+        if not tx.blank(hash_name):
+            keys = cast(list[str], self._direct("ZRANGE", order, 0, -1))
+            found = cast(list[str | None], self._direct("HMGET", hash_name, *keys)) if keys else []
+            stored = {k: v for k, v in zip(keys, found, strict=True) if v is not None}
+            tx.checks += ["V", hash_name, order, digest([x for kv in stored.items() for x in kv])]
+        values = []
+        for key in tx.replay(hash_name, list(stored)):
+            value = tx.values.get((hash_name, key), stored.get(key))
+            if value is not None and value is not GONE:
+                values.append(value)
+        return values
 
     def batch(self) -> AbstractContextManager[object]:
-        """Nothing: each command is atomic, and the group needs no lock."""
+        """Nothing: each command is atomic, and the group needs no isolation."""
         return nullcontext()
 
+    # --- the verbs -----------------------------------------------------------------------
     def get(self, app: str, kind: str, key: str) -> str | None:
-        return cast(str | None, self.client.hget(_hash(app, kind), key))
+        tx = self._tx()
+        if tx is not None:
+            return self._read(tx, _hash(app, kind), key)
+        return cast(str | None, self._direct("HGET", _hash(app, kind), key))
 
     def put(self, app: str, kind: str, key: str, value: str) -> None:
-        keys = [_hash(app, kind), _order(app, kind), PREFIX + "seq"]
-        self._put(keys=keys, args=[key, value])
+        tx = self._tx()
+        if tx is not None:
+            tx.put(_hash(app, kind), _order(app, kind), key, value)
+            return
+        self._script(self._put, _hash(app, kind), _order(app, kind), SEQUENCE, key, value)
 
     def put_new(self, app: str, kind: str, key: str, value: str) -> str:
-        keys = [_hash(app, kind), _order(app, kind), PREFIX + "seq"]
-        return cast(str, self._put_new(keys=keys, args=[key, value]))
+        tx = self._tx()
+        if tx is not None:
+            found = self._read(tx, _hash(app, kind), key)
+            if found is None:
+                tx.put(_hash(app, kind), _order(app, kind), key, value)
+            return value if found is None else found
+        keys = (_hash(app, kind), _order(app, kind), SEQUENCE)
+        return cast(str, self._script(self._put_new, *keys, key, value))
 
     def pop(self, app: str, kind: str, key: str) -> str | None:
-        return cast(str | None, self._pop(keys=[_hash(app, kind), _order(app, kind)], args=[key]))
+        tx = self._tx()
+        if tx is not None:
+            found = self._read(tx, _hash(app, kind), key)
+            if found is not None:
+                tx.pop(_hash(app, kind), _order(app, kind), key)
+            return found
+        keys = (_hash(app, kind), _order(app, kind))
+        return cast(str | None, self._script(self._pop, *keys, key, keys=2))
 
     def get_via(self, app: str, index: str, kind: str, key: str) -> str | None:
-        return cast(str | None, self._via(keys=[_hash(app, index), _hash(app, kind)], args=[key]))
+        tx = self._tx()
+        if tx is not None:
+            target = self._read(tx, _hash(app, index), key)
+            return None if target is None else self._read(tx, _hash(app, kind), target)
+        keys = (_hash(app, index), _hash(app, kind))
+        return cast(str | None, self._script(self._via, *keys, key, keys=2))
 
     def get_via_with(
         self, app: str, index: str, kind: str, key: str, field: str, other: str
     ) -> tuple[str | None, str | None]:
         """:meth:`get_via`, and the ``other`` value its text field ``field`` names (the first
         ``"field":"…"`` in its JSON: a top-level id before any nested record), in one trip."""
+        tx = self._tx()
+        if tx is not None:
+            value = self.get_via(app, index, kind, key)
+            ref = None if value is None else re.search(f'"{re.escape(field)}":"([^"\\\\]*)"', value)
+            return value, None if ref is None else self._read(tx, _hash(app, other), ref[1])
         keys = [_hash(app, index), _hash(app, kind), _hash(app, other)]
         found = self._script(self._via_with, *keys, key, field)
         return found[0], found[1]
@@ -203,8 +346,8 @@ class RedisBackend:
         machinery (the hot path's reads: V6); a broken connection is retried through the pool.
         The connection is the thread's for its life, outside the pool (V4), closed with it.
 
-        A call on the native server's loop (:mod:`loop_io`) outside a transaction sends it on
-        the loop's connection instead and steps aside until the reply comes (V21)."""
+        A call on the native server's loop (:mod:`loop_io`) sends it on the loop's connection
+        instead and steps aside until the reply comes (V21)."""
         if self.steps_aside():
             return self._on_loop_call(args)
         held: _Held | None = getattr(self._local, "held", None)
@@ -222,8 +365,8 @@ class RedisBackend:
 
     def steps_aside(self) -> bool:
         """Whether a command sent now goes on the loop's connection, the call stepping aside
-        (a call on the loop, outside a transaction: V21)."""
-        return self.loop_address is not None and not self._depth.get() and loop_io.can_wait()
+        (a call on the loop: V21; no lock is held across a transaction, V23)."""
+        return self.loop_address is not None and loop_io.can_wait()
 
     def _on_loop_call(self, args: tuple[Any, ...]) -> Any:
         return loop_io.wait(self._loop_connection().call(args))
@@ -257,14 +400,31 @@ class RedisBackend:
             return self._direct("EVALSHA", script.sha, keys, *keys_and_args)
 
     def get_many(self, app: str, kind: str, keys: list[str]) -> list[str | None]:
-        return cast(list[str | None], self._direct("HMGET", _hash(app, kind), *keys))
+        tx = self._tx()
+        if tx is None:
+            return cast(list[str | None], self._direct("HMGET", _hash(app, kind), *keys))
+        hash_name = _hash(app, kind)
+        unread = [key for key in dict.fromkeys(keys) if not tx.known(hash_name, key)[0]]
+        if unread:
+            found = cast(list[str | None], self._direct("HMGET", hash_name, *unread))
+            for key, value in zip(unread, found, strict=True):
+                tx.seen(hash_name, key, value)
+        return [tx.known(hash_name, key)[1] for key in keys]
 
     def put_if(self, app: str, kind: str, key: str, expected: str, value: str) -> bool:
-        return bool(self._put_if(keys=[_hash(app, kind)], args=[key, expected, value]))
+        tx = self._tx()
+        if tx is not None:
+            if self._read(tx, _hash(app, kind), key) != expected:
+                return False
+            tx.put(_hash(app, kind), _order(app, kind), key, value)
+            return True
+        return bool(self._script(self._put_if, _hash(app, kind), key, expected, value, keys=1))
 
     def put_if_many(self, app: str, kind: str, changes: list[tuple[str, str, str]]) -> list[bool]:
         """:meth:`put_if` of each ``(key, expected, value)``, in one round trip (on the loop's
         connection, the call stepping aside, when :meth:`steps_aside`)."""
+        if self._tx() is not None:
+            return [self.put_if(app, kind, key, old, new) for key, old, new in changes]
         for _ in range(2):
             commands = [
                 ("EVALSHA", self._put_if.sha, 1, _hash(app, kind), key, expected, value)
@@ -284,35 +444,48 @@ class RedisBackend:
         raise redis.exceptions.NoScriptError("the compare-and-set script cannot be loaded")
 
     def append(self, app: str, kind: str, counter: str, head: str, tail: str, keep: int) -> int:
-        keys = [_hash(app, kind), _order(app, kind), f"{PREFIX}counter:{counter}", PREFIX + "seq"]
+        """Numbered and stored at once, also inside a transaction (the journal's entries)."""
+        keys = [_hash(app, kind), _order(app, kind), f"{PREFIX}counter:{counter}", SEQUENCE]
         return int(self._script(self._append, *keys, head, tail, keep, TRIM_EVERY, keys=4))
 
     def keys(self, app: str, kind: str) -> list[str]:
-        return cast(list[str], self.client.zrange(_order(app, kind), 0, -1))
+        tx = self._tx()
+        if tx is not None:
+            return self._list(tx, app, kind)
+        return cast(list[str], self._direct("ZRANGE", _order(app, kind), 0, -1))
 
     def first_keys(self, app: str, kind: str, count: int) -> list[str]:
-        return cast(list[str], self.client.zrange(_order(app, kind), 0, count - 1))
+        if self._tx() is not None:
+            return self.keys(app, kind)[:count]
+        return cast(list[str], self._direct("ZRANGE", _order(app, kind), 0, count - 1))
 
     def incr(self, name: str) -> int:
-        return int(self.client.incr(f"{PREFIX}counter:{name}"))
+        """At once, also inside a transaction: a change run again takes another number."""
+        return int(self._direct("INCR", f"{PREFIX}counter:{name}"))
 
     def values(self, app: str, kind: str) -> list[str]:
+        tx = self._tx()
+        if tx is not None:
+            return self._list_values(tx, app, kind)
         keys = self.keys(app, kind)
         if not keys:
             return []
-        found = self.client.hmget(_hash(app, kind), keys)
+        found = cast(list[str | None], self._direct("HMGET", _hash(app, kind), *keys))
         return [v for v in found if v is not None]
 
     def count(self, app: str | None, kind: str) -> int:
-        if app is not None:
-            return int(self.client.hlen(_hash(app, kind)))
-        apps = self.keys("", "app")
-        return sum(int(self.client.hlen(_hash(a, kind))) for a in apps)
+        if app is None:
+            return sum(self.count(a, kind) for a in self.keys("", "app"))
+        if self._tx() is not None:
+            return len(self.keys(app, kind))
+        return int(self._direct("HLEN", _hash(app, kind)))
 
     def clear(self, app: str) -> None:
-        escaped = "".join("\\" + c if c in "*?[]\\" else c for c in app)
-        pattern = f"{PREFIX}{escaped}:*"
-        names = list(self.client.scan_iter(match=pattern, count=1000))
+        tx = self._tx()
+        if tx is not None:
+            tx.clear(f"{PREFIX}{app}:", _app_pattern(app))
+            return
+        names = list(self.client.scan_iter(match=_app_pattern(app), count=1000))
         if names:
             self.client.delete(*names)
 

@@ -22,12 +22,14 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from .kv import KvStore
 
+T = TypeVar("T")
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
 CHECKPOINT_SECONDS = 1.0  # how often a process copies the WAL into the database file (V20)
@@ -187,6 +189,14 @@ class SqliteBackend:
     def batch(self) -> AbstractContextManager[object]:
         """One transaction: one commit for the group."""
         return self._tx()
+
+    def run(self, change: Callable[[], T]) -> T:
+        """``change()``: its ``transaction()`` blocks hold the writer, so it never runs again."""
+        return change()
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Now: inside a transaction, ``action``'s writes are part of it."""
+        action()
 
     def get(self, app: str, kind: str, key: str) -> str | None:
         row = self._read(
