@@ -8,8 +8,8 @@ the store holds now (:meth:`~mock_server.store.redis_store.RedisBackend.run`). N
 taken, so a killed process leaves nothing held, and two changes wait for each other only when
 one read what the other wrote.
 
-A read of a list (a kind's keys or values, its oldest keys, its size) is remembered as a
-digest the script computes again the same way.
+A read of a list (a kind's keys or values; its oldest keys and its size are read as its keys)
+is remembered as a digest the script computes again the same way.
 """
 
 from __future__ import annotations
@@ -47,16 +47,9 @@ while i <= n do
   elseif op == 'K' then
     if digest(redis.call('ZRANGE', ARGV[i + 1], 0, -1)) ~= ARGV[i + 2] then return 0 end
     i = i + 3
-  elseif op == 'F' then
-    local found = redis.call('ZRANGE', ARGV[i + 1], 0, tonumber(ARGV[i + 2]) - 1)
-    if digest(found) ~= ARGV[i + 3] then return 0 end
-    i = i + 4
   elseif op == 'V' then
     if digest(pairs_of(ARGV[i + 1], ARGV[i + 2])) ~= ARGV[i + 3] then return 0 end
     i = i + 4
-  elseif op == 'C' then
-    if redis.call('HLEN', ARGV[i + 1]) ~= tonumber(ARGV[i + 2]) then return 0 end
-    i = i + 3
   else
     break
   end
