@@ -67,6 +67,7 @@ from mock_server.pipeline import Plane, answer_bytes, handle, now_header
 from mock_server.router import Route
 from mock_server.store import loop_io
 
+from .balance import DEFER_SECONDS, Balance
 from .waitress_server import CHANNEL_TIMEOUT, MAX_HEADER_BYTES, MAX_WIRE_BODY
 
 Environ = dict[str, Any]
@@ -74,6 +75,7 @@ Answer = tuple[int, list[tuple[str, str]], bytes]
 Found = tuple[Route, dict[str, str]]
 SERVER_NAME = "moonkey-mock"
 TO_THREAD = object()  # a call on the loop that the whole app answers, in a pool thread
+ACCEPT_BATCH = 64  # connections one wake of the listener takes at most (as asyncio's own accept)
 LINGER_SECONDS = 2.0  # after a last answer, what the client still sends is read and dropped
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 
@@ -186,9 +188,18 @@ class NativeServer:
     """
 
     def __init__(
-        self, app: Flask, host: str, port: int, threads: int, sock: socket.socket | None = None
+        self,
+        app: Flask,
+        host: str,
+        port: int,
+        threads: int,
+        sock: socket.socket | None = None,
+        balance: Balance | None = None,
     ) -> None:
         self.app = app
+        self.balance = balance  # --workers: connections spread evenly over the processes (V24)
+        self.accepting = 0  # accepted, not yet made a Connection
+        self._deferred = False  # the waiting connection was left to the others once
         self.state = state_of(app)
         self.api = ApiPath(app)
         # A store across the network (Redis): its calls must not hold the loop for each round
@@ -233,9 +244,12 @@ class NativeServer:
         self._stop = asyncio.Event()
         if self._closed.is_set():
             return
-        self._server = await self.loop.create_server(
-            lambda: Connection(self), sock=self.sock, backlog=1024
-        )
+        if self.balance is None:
+            self._server = await self.loop.create_server(
+                lambda: Connection(self), sock=self.sock, backlog=1024
+            )
+        else:
+            self._listen_balanced()
         activity = self._activity()
         if activity is not None and (self.on_loop or not self.offload):  # where calls run, the
             activity.run_on(self.loop, steps_aside=self.on_loop)  # flush runs (V22)
@@ -276,6 +290,11 @@ class NativeServer:
         if self._server is not None:
             self._server.close()
             self._server = None
+        if self.balance is not None:
+            self.balance.leave()
+            if not self.loop.is_closed():
+                with contextlib.suppress(Exception):  # not listening yet, or already removed
+                    self.loop.remove_reader(self.sock.fileno())
         self.sock.close()
         for part in (getattr(self.state.store, "backend", None), self._activity()):
             leave_loop = getattr(part, "leave_loop", None)
@@ -285,6 +304,67 @@ class NativeServer:
             self.loop.run_until_complete(asyncio.sleep(0))  # let the transports close
             self.loop.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+    # --- accepting among workers (V24) ----------------------------------------------------------
+
+    def _listen_balanced(self) -> None:
+        self.count_changed()
+        self.loop.add_reader(self.sock.fileno(), self._accept)
+
+    def held(self) -> int:
+        """The connections this process holds: read, waiting past the cap, being accepted."""
+        return len(self.connections) + len(self.waiting) + self.accepting
+
+    def count_changed(self) -> None:
+        """Tell the other workers how many connections this one holds."""
+        if self.balance is not None and not self._closed.is_set():
+            self.balance.publish(self.held())
+
+    def _accept(self) -> None:
+        """Take waiting connections while no other worker holds fewer; else leave them a moment.
+
+        A connection this worker left to the others once and still finds waiting is taken
+        (the others are busy, or gone).
+        """
+        assert self.balance is not None
+        for _ in range(ACCEPT_BATCH):
+            if not self._deferred and self.balance.busier(self.held()):
+                self._pause_accepting(DEFER_SECONDS, deferred=True)
+                return
+            try:
+                client, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return  # another worker took it
+            except ConnectionAbortedError:
+                continue  # the client gave up while it waited
+            except OSError:  # out of file descriptors: asyncio's own answer, a second's pause
+                self._pause_accepting(1.0, deferred=False)
+                return
+            self._deferred = False
+            client.setblocking(False)
+            with contextlib.suppress(OSError):
+                client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.accepting += 1
+            self.count_changed()
+            self.loop.create_task(self._connect(client))
+
+    async def _connect(self, client: socket.socket) -> None:
+        try:
+            await self.loop.connect_accepted_socket(lambda: Connection(self), client)
+        except OSError:  # the client went away at once
+            client.close()
+        finally:
+            self.accepting -= 1
+            self.count_changed()
+
+    def _pause_accepting(self, seconds: float, *, deferred: bool) -> None:
+        self.loop.remove_reader(self.sock.fileno())
+        self._deferred = deferred
+        self.loop.call_later(seconds, self._resume_accepting)
+
+    def _resume_accepting(self) -> None:
+        if not self._closed.is_set():
+            self.loop.add_reader(self.sock.fileno(), self._accept)
 
     def _release_held(self) -> None:
         """Clear the fault rules, so calls they hold end now instead of after their hang."""
@@ -423,6 +503,7 @@ class Connection(asyncio.Protocol):
             self.server.waiting.append(self)
         else:
             self.server.connections.add(self)
+        self.server.count_changed()
         peer = transport.get_extra_info("peername") or ("", 0)
         self.base = {
             "SCRIPT_NAME": "",
@@ -457,6 +538,7 @@ class Connection(asyncio.Protocol):
         else:
             with contextlib.suppress(ValueError):
                 server.waiting.remove(self)
+        server.count_changed()
         self.closing = True
         self._reset()
         self.queue.clear()
@@ -788,7 +870,15 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def make_native_server(
-    app: Flask, host: str, port: int, threads: int, sock: socket.socket | None = None
+    app: Flask,
+    host: str,
+    port: int,
+    threads: int,
+    sock: socket.socket | None = None,
+    balance: Balance | None = None,
 ) -> NativeServer:
-    """The native server for ``app`` (bound, or on ``sock`` a parent bound; not yet running)."""
-    return NativeServer(app, host, port, threads, sock)
+    """The native server for ``app`` (bound, or on ``sock`` a parent bound; not yet running).
+
+    ``balance``: this worker's place among ``--workers`` (:mod:`mock_server.serve.balance`).
+    """
+    return NativeServer(app, host, port, threads, sock, balance)

@@ -2,8 +2,9 @@
 
 The parent prepares the store once (default app, seed, signing keys), binds the socket and
 forks the workers; each opens its own connections to the store and runs the native server (or
-waitress with ``--server waitress``) on the inherited socket, so the kernel spreads connections
-over them. SIGTERM or Ctrl-C stops them all: each closes its server and its store and exits 0.
+waitress with ``--server waitress``) on the inherited socket. Native workers take new
+connections evenly (:mod:`.balance`); waitress's are spread as the kernel wakes them.
+SIGTERM or Ctrl-C stops them all: each closes its server and its store and exits 0.
 POSIX only (``os.fork``).
 """
 
@@ -22,6 +23,7 @@ from mock_server.config import MockConfig
 from mock_server.state import MockState
 
 from . import run_until_stopped
+from .balance import Balance
 from .waitress_server import waitress_server
 
 BACKLOG = 1024
@@ -47,7 +49,8 @@ def serve_workers(
     announce(first, f"http://{config.host}:{port}")
     first.store.close()
     sys.stdout.flush()
-    children = [_fork(config, listener, prepare) for _ in range(config.workers)]
+    table = Balance.shared(config.workers)
+    children = [_fork(config, listener, prepare, Balance(table, n)) for n in range(config.workers)]
     listener.close()
 
     def stop(signum: int, _frame: Any) -> None:
@@ -64,20 +67,30 @@ def serve_workers(
     return 1 if failed else 0
 
 
-def _fork(config: MockConfig, listener: socket.socket, prepare: Callable[[MockState], None]) -> int:
+def _fork(
+    config: MockConfig,
+    listener: socket.socket,
+    prepare: Callable[[MockState], None],
+    balance: Balance,
+) -> int:
     pid = os.fork()
     if pid:
         return pid
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
-        code = _run(config, listener, prepare)
+        code = _run(config, listener, prepare, balance)
     finally:
         sys.stdout.flush()
         os._exit(code)
 
 
-def _run(config: MockConfig, listener: socket.socket, prepare: Callable[[MockState], None]) -> int:
+def _run(
+    config: MockConfig,
+    listener: socket.socket,
+    prepare: Callable[[MockState], None],
+    balance: Balance,
+) -> int:
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # until the server can be closed
     app = create_app(config)
     state = state_of(app)
@@ -92,7 +105,9 @@ def _run(config: MockConfig, listener: socket.socket, prepare: Callable[[MockSta
     else:
         from .native import make_native_server
 
-        server = make_native_server(app, config.host, config.port, config.threads, listener)
+        server = make_native_server(
+            app, config.host, config.port, config.threads, listener, balance
+        )
 
         def stop(*_: Any) -> None:
             server.close()  # thread-safe; run() returns

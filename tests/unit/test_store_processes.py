@@ -154,6 +154,42 @@ def test_two_native_workers_both_answer_and_share_fault_rules(tmp_path: Path) ->
     assert server.process.returncode == 0  # SIGTERM: every worker stopped cleanly
 
 
+def test_native_workers_split_connections_opened_at_once_evenly(tmp_path: Path) -> None:
+    """A load generator opens its connections together; each worker gets half of them (V24)."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    server, base = _start(f"sqlite:///{tmp_path / 'w.db'}", "--workers", "2")
+    try:
+        deadline = time.monotonic() + 20  # both workers listening: each answered once
+        while len({_pid(base) for _ in range(6)}) < 2 and time.monotonic() < deadline:
+            pass
+        threading.Event().wait(0.3)  # the workers have seen those connections close
+        address = urlsplit(base)
+        clients = [
+            http.client.HTTPConnection(str(address.hostname), address.port, timeout=TIMEOUT)
+            for _ in range(8)
+        ]
+        for client in clients:
+            client.connect()  # all wait in the listener's queue before any request
+        pids = []
+        for client in clients:
+            client.request("GET", "/_mock/health")
+            pids.append(json.loads(client.getresponse().read())["pid"])
+            # the same connection, so the same worker, answers again
+            client.request("GET", "/_mock/health")
+            assert json.loads(client.getresponse().read())["pid"] == pids[-1]
+        for client in clients:
+            client.close()
+        counts = sorted(pids.count(pid) for pid in set(pids))
+        assert len(counts) == 2, pids
+        assert counts[0] >= 3, pids  # 4 and 4, or 3 and 5 on a busy machine
+    finally:
+        server.stop()
+    assert server.process.returncode == 0
+
+
 RACERS = 16
 
 
