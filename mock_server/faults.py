@@ -241,6 +241,7 @@ class Faults:
         self.rules: tuple[Rule, ...] = ()
         self.max_held = max_held
         self._held: dict[Rule, int] = {}
+        self._stopping = False  # set by release_held: nothing is held from then on
 
     def add(self, rule: Rule) -> Rule:
         """Activate ``rule``."""
@@ -269,6 +270,22 @@ class Faults:
         for rule in {*gone, *holding}:
             rule.released.set()
         return len(gone)
+
+    def release_held(self) -> None:
+        """At a stop: the calls this process holds, or would hold, go on now.
+
+        The rules stay: other processes on a shared store still apply them (clearing them here
+        would disarm every process's faults because one of them stopped).
+        """
+        with self._lock:
+            self._stopping = True
+            holding = [*self._known_here(), *self._held]
+        for rule in holding:
+            rule.released.set()
+
+    def _known_here(self) -> tuple[Rule, ...]:
+        """The rules this process has objects for, without asking a store."""
+        return self.rules
 
     @property
     def held(self) -> int:
@@ -310,6 +327,8 @@ class Faults:
     def _hold(self, rule: Rule, seconds: float) -> bool:
         """Wait ``seconds`` (real time) unless released; False when the bound is reached."""
         with self._lock:
+            if self._stopping:
+                return True  # the server is stopping: no call is held any more
             if sum(self._held.values()) >= self.max_held:
                 return False
             self._held[rule] = self._held.get(rule, 0) + 1

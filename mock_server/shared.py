@@ -378,6 +378,9 @@ class SharedFaults(Faults):
     def rules(self, rules: tuple[Rule, ...]) -> None:
         self._rules = rules
 
+    def _known_here(self) -> tuple[Rule, ...]:
+        return (*self._rules, *self._known.values())
+
     def _bump(self) -> None:
         self._view.put(self._backend, FAULTS_VERSION, secrets.token_hex(8))
 

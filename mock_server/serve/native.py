@@ -259,8 +259,9 @@ class NativeServer:
     def close(self) -> None:
         """Stop serving (from any thread): the listener and every connection close.
 
-        The fake's fault rules are cleared, so calls they hold end now (their connections are
-        closed) instead of keeping worker threads, and the process, alive for a hang's length.
+        The calls fault rules hold here are released, so they end now (their connections are
+        closed) instead of keeping worker threads, and the process, alive for a hang's length;
+        the rules stay for the other processes on a shared store.
         """
         if self._closed.is_set():
             return
@@ -270,7 +271,7 @@ class NativeServer:
             return
         with contextlib.suppress(RuntimeError):  # the loop is already closed
             self.loop.call_soon_threadsafe(self._wake)
-        # The rules are cleared by _shutdown, not here: close() runs in a signal handler, which
+        # Held calls are released by _shutdown, not here: close() runs in a signal handler, which
         # may interrupt this thread inside a store transaction (a worker that raised there was
         # never woken and outlived its parent).
 
@@ -367,11 +368,14 @@ class NativeServer:
             self.loop.add_reader(self.sock.fileno(), self._accept)
 
     def _release_held(self) -> None:
-        """Clear the fault rules, so calls they hold end now instead of after their hang."""
+        """Let the calls fault rules hold here end now instead of after their hang.
+
+        The rules themselves stay: on a shared store the other processes still apply them.
+        """
         try:
-            self.state.faults.clear()
-        except Exception:  # noqa: BLE001 - the store is away: the stop goes on regardless
-            print("moonkey-mock: the fault rules could not be cleared at stop", file=sys.stderr)
+            self.state.faults.release_held()
+        except Exception:  # noqa: BLE001 - the stop goes on regardless
+            print("moonkey-mock: held calls could not be released at stop", file=sys.stderr)
 
     def _sweep(self) -> None:
         """Close idle and too slow connections (checked every second).

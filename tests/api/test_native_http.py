@@ -254,7 +254,7 @@ def test_native_server_stops_with_calls_held(signing_key_file: str) -> None:
     assert time.perf_counter() - started < 5
 
 
-def test_native_server_stops_though_clearing_the_rules_fails(
+def test_native_server_stops_though_releasing_held_calls_fails(
     signing_key_file: str, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     # close() runs in a signal handler, which may interrupt a store transaction of the same
@@ -264,12 +264,12 @@ def test_native_server_stops_though_clearing_the_rules_fails(
     thread, url = server._thread, server.url
     assert thread is not None
 
-    def mid_transaction(app_id: str | None = None) -> int:
+    def mid_transaction() -> None:
         raise RuntimeError("cannot start a transaction within a transaction")
 
-    monkeypatch.setattr(server.state.faults, "clear", mid_transaction)
+    monkeypatch.setattr(server.state.faults, "release_held", mid_transaction)
     server.stop()
     assert not thread.is_alive()
-    assert "the fault rules could not be cleared at stop" in capfd.readouterr().err
+    assert "held calls could not be released at stop" in capfd.readouterr().err
     with pytest.raises(requests.ConnectionError):
         requests.get(f"{url}/_mock/health", timeout=2)

@@ -158,6 +158,24 @@ def test_faults_clear_releases_a_hung_call() -> None:
     assert faults.held == 0
 
 
+def test_release_held_lets_held_calls_go_and_keeps_the_rules() -> None:
+    faults = Faults()
+    faults.add(Rule(id="h", app_id="*", action=Hang(30.0)))
+    outcome: list[Any] = []
+    worker = _fire_in_thread(faults, outcome)
+    assert faults.wait_until_held(1, timeout=10)
+    faults.release_held()
+    worker.join(timeout=10)
+    assert not worker.is_alive()
+    assert [r.id for r in faults.rules] == ["h"]  # still armed (other processes apply it)
+    late: list[Any] = []
+    after = _fire_in_thread(faults, late)  # a call arriving during the stop is not held
+    after.join(timeout=10)
+    assert not after.is_alive()
+    assert late[0].action == "hang"
+    assert faults.held == 0
+
+
 def test_faults_clear_releases_calls_of_a_rule_that_fired_its_last_time() -> None:
     faults = Faults()
     faults.add(Rule(id="h", app_id="*", action=Hang(30.0), times=1))

@@ -190,6 +190,38 @@ def test_native_workers_split_connections_opened_at_once_evenly(tmp_path: Path) 
     assert server.process.returncode == 0
 
 
+def test_one_process_stopping_leaves_the_fault_rules_to_the_others(tmp_path: Path) -> None:
+    """A stop releases the calls held in that process; the rules stay armed for the rest."""
+    store = f"sqlite:///{tmp_path / 'stop.db'}"
+    first, a = _start(store)
+    second, b = _start(store)
+    try:
+        token = _post(a, "/_mock/sessions", {"email": "stop@example.com"})
+        verify = {"session_token": token.json()["session_token"]}
+        rule = {"operation_id": "VerifySession", "action": "error", "status": 503}
+        assert requests.post(f"{a}/_mock/faults", json=rule, timeout=TIMEOUT).ok
+        hang = {"operation_id": "GetUser", "action": "hang", "hang_seconds": 60}
+        assert requests.post(f"{b}/_mock/faults", json=hang, timeout=TIMEOUT).ok
+        with ThreadPoolExecutor(1) as pool:
+            url = f"{b}/v1/auth/users/user-test-x"
+            held = pool.submit(requests.get, url, headers=AUTH, timeout=TIMEOUT)
+            deadline = time.monotonic() + 10
+            while not held.running() and time.monotonic() < deadline:
+                pass
+            threading.Event().wait(0.5)  # the call is held by the hang in b
+            started = time.monotonic()
+            second.stop()
+            with pytest.raises(requests.ConnectionError):
+                held.result(timeout=20)
+        assert time.monotonic() - started < 10  # not the hang's minute
+        assert second.process.returncode == 0
+        listed = requests.get(f"{a}/_mock/faults", timeout=TIMEOUT).json()
+        assert len(listed["faults"]) == 2, listed  # both still armed
+        assert _post(a, "/v1/auth/sessions/verify", verify).status_code == 503
+    finally:
+        first.stop()
+
+
 RACERS = 16
 
 
