@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from .load import LoadResult, Req, run_wrk
-from .machine import busy_seconds, own_and_children_seconds
+from .machine import busy_seconds, own_and_children_seconds, stolen_seconds
 from .pyload import GENERATOR, run_python
 from .servers import Server
 
@@ -56,6 +56,7 @@ class Cell:
     load: LoadResult
     cpu_ms_per_request: float
     other_cores: float = 0.0
+    stolen_cores: float = 0.0  # of other_cores: time the hypervisor took (steal)
 
     def to_json(self) -> dict[str, Any]:
         """Flat JSON for the report."""
@@ -65,6 +66,7 @@ class Cell:
             **self.load.to_json(),
             "cpu_ms_per_request": round(self.cpu_ms_per_request, 4),
             "other_cores_busy": round(self.other_cores, 2),
+            "stolen_cores": round(self.stolen_cores, 2),
         }
 
 
@@ -102,6 +104,7 @@ class LoadRunner:
         """Measure ``requests`` against ``server`` at ``connections`` connections."""
         time.sleep(0.2)  # noqa: TID251 - a benchmark pause: let the last cell's stragglers drain
         before = (server.cpu_seconds(), busy_seconds(), own_and_children_seconds())
+        stolen_before = stolen_seconds()
         started = time.perf_counter()
         if self.wrk:
             load = run_wrk(
@@ -128,7 +131,9 @@ class LoadRunner:
         ours = cpu + own_and_children_seconds() - before[2]
         # Cores kept busy during the cell by processes other than the server, wrk and us.
         other = max(0.0, busy_seconds() - before[1] - ours) / wall
-        cell = Cell(names[0], names[1], load, cpu * 1000 / max(load.requests, 1), other)
+        stolen = max(0.0, stolen_seconds() - stolen_before) / wall
+        per_request = cpu * 1000 / max(load.requests, 1)
+        cell = Cell(names[0], names[1], load, per_request, other, stolen)
         self.log(
             f"bench: {names[0]} {names[1]} c={connections}: {load.rps:.0f} req/s, "
             f"ok {load.ok}/{load.requests}, p50 {load.p50_ms:.2f} ms, p99 {load.p99_ms:.2f} ms"

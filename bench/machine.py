@@ -53,6 +53,12 @@ def busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
+def stolen_seconds() -> float:
+    """CPU time the hypervisor gave other guests while this machine wanted it (steal, in s)."""
+    fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
+    return int(fields[7]) / os.sysconf("SC_CLK_TCK")
+
+
 def own_and_children_seconds() -> float:
     """CPU time of this process plus its reaped children (wrk runs as one)."""
     me, kids = (

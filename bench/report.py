@@ -186,7 +186,7 @@ def load_rows(load: list[dict[str, Any]]) -> Iterator[str]:
     yield (
         f"{'target':<6} {'endpoint':<28} {'conns':>5} {'secs':>5} {'req/s':>8} {'2xx':>7} "
         f"{'other':>6} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/req':>10} "
-        f"{'xfloor req/s':>12} {'xfloor p99':>10} {'noise':>5}"
+        f"{'xfloor req/s':>12} {'xfloor p99':>10} {'noise':>5} {'steal':>5}"
     )
     for cell in load:
         floor = floor_of(load, cell)
@@ -199,7 +199,7 @@ def load_rows(load: list[dict[str, Any]]) -> Iterator[str]:
             f"{_f(cell['cpu_ms_per_request'], 3):>10} "
             f"{_f(ratio(cell['ok_rps'], floor.get('ok_rps'))):>12} "
             f"{_f(ratio(cell['p99_ms'], floor.get('p99_ms'))):>10} "
-            f"{_f(cell.get('other_cores_busy'), 2):>5}{note}"
+            f"{_f(cell.get('other_cores_busy'), 2):>5} {_f(cell.get('stolen_cores'), 2):>5}{note}"
         )
 
 
@@ -271,7 +271,8 @@ def render(results: dict[str, Any]) -> str:
         f"moonkey-mock benchmark ({results['mode']}) on {one_line(info)}",
         f"load average at start {info.get('load_average')}, at end "
         f"{info.get('load_average_at_end')}; 'noise': cores other processes kept busy "
-        "during the cell (above ~0.1 the cell was disturbed)",
+        "during the cell (above ~0.1 the cell was disturbed; a store cell's includes its "
+        "redis-server), 'steal': of those, cores the hypervisor gave other machines",
         f"load: {results['generator']}, {results['cell_seconds']} s per cell, "
         f"fake: {results.get('server', 'native')} server, floor: waitress, "
         f"{results['threads']} threads each; {results['seeding'].get('summary', '')}",

@@ -220,6 +220,7 @@ def test_one_process_stopping_leaves_the_fault_rules_to_the_others(tmp_path: Pat
         assert _post(a, "/v1/auth/sessions/verify", verify).status_code == 503
     finally:
         first.stop()
+        second.stop()  # already stopped unless the test failed early
 
 
 RACERS = 16
