@@ -6,8 +6,8 @@ opens its 8 connections at once found them all, or 7 of them, in one worker, and
 core idle. So each worker publishes how many connections it holds in a table the parent shares
 with all of them (memory mapped before the fork), and a worker that holds more than the least
 loaded one lets a new connection wait :data:`DEFER_SECONDS` for the others before it takes it.
-A worker that stopped or has not started yet counts as absent; one killed outright (its count
-left behind) costs the others at most :data:`DEFER_SECONDS` a new connection.
+A worker that stopped or has not started yet counts as absent; one killed outright is marked
+absent by the parent when it reaps it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from multiprocessing.sharedctypes import RawArray
 from typing import Any
 
 ABSENT = 1 << 62  # a worker not accepting (starting, stopped, or dead)
-DEFER_SECONDS = 0.002  # how long a busier worker leaves a new connection to the others
+DEFER_SECONDS = 0.01  # how long a busier worker leaves a new connection to the others
 
 
 class Balance:

@@ -61,8 +61,12 @@ def serve_workers(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     failed = 0
-    for pid in children:
-        _, status = os.waitpid(pid, 0)
+    slots = {pid: n for n, pid in enumerate(children)}
+    while slots:
+        pid, status = os.wait()
+        if pid not in slots:  # not a worker (nothing else is forked here)
+            continue
+        Balance(table, slots.pop(pid)).leave()  # killed outright: its place is free at once
         failed += os.waitstatus_to_exitcode(status) not in (0, -signal.SIGTERM)
     return 1 if failed else 0
 
