@@ -46,17 +46,21 @@ def _version(name: str) -> str:
         return "absent"
 
 
+def _all_cores() -> list[float]:
+    """``/proc/stat``'s first eight times of all cores since boot, in seconds."""
+    fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:9]
+    return [int(x) / os.sysconf("SC_CLK_TCK") for x in fields]
+
+
 def busy_seconds() -> float:
     """CPU time all cores have spent busy since boot (``/proc/stat``), in seconds."""
-    fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq, steal = _all_cores()
+    return user + nice + system + irq + softirq + steal
 
 
 def stolen_seconds() -> float:
     """CPU time the hypervisor gave other guests while this machine wanted it (steal, in s)."""
-    fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:]
-    return int(fields[7]) / os.sysconf("SC_CLK_TCK")
+    return _all_cores()[7]
 
 
 def own_and_children_seconds() -> float:

@@ -873,16 +873,6 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def make_native_server(
-    app: Flask,
-    host: str,
-    port: int,
-    threads: int,
-    sock: socket.socket | None = None,
-    balance: Balance | None = None,
-) -> NativeServer:
-    """The native server for ``app`` (bound, or on ``sock`` a parent bound; not yet running).
-
-    ``balance``: this worker's place among ``--workers`` (:mod:`mock_server.serve.balance`).
-    """
-    return NativeServer(app, host, port, threads, sock, balance)
+def make_native_server(app: Flask, host: str, port: int, threads: int) -> NativeServer:
+    """The native server for ``app``, bound, not yet running (``--workers``: NativeServer)."""
+    return NativeServer(app, host, port, threads)

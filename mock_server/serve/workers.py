@@ -107,11 +107,9 @@ def _run(
             raise KeyboardInterrupt
 
     else:
-        from .native import make_native_server
+        from .native import NativeServer
 
-        server = make_native_server(
-            app, config.host, config.port, config.threads, listener, balance
-        )
+        server = NativeServer(app, config.host, config.port, config.threads, listener, balance)
 
         def stop(*_: Any) -> None:
             server.close()  # thread-safe; run() returns
